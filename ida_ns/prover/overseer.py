@@ -1,0 +1,107 @@
+"""Overseer H: the trusted symbolic base policy ("the human" of IDA).
+
+Proposals, best first:
+
+1. ``induct x`` for each universally quantified datatype variable, variables that occur in a
+   position a defined function recurses on first (recursion-analysis heuristic);
+2. ``generalize t`` for non-variable subterms that occur more than once in the conclusion
+   (the classic Boyer-Moore generalisation; the gate tests the result for counterexamples);
+3. ``lemma φ`` for conjectures from theory exploration that mention the goal's functions
+   (:mod:`ida_ns.prover.explore`), smallest first;
+4. ``cases x`` for datatype variables, and induction on fixed variables (by reverting them).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from functools import lru_cache
+from typing import Callable, Sequence
+
+from ..logic.ast import App, Match, Term, Theory, Var, free_vars, size, subterms
+from ..logic.symbols import DEFINED, symbol_table
+from .goal import Goal
+from .search import Proposal
+from .steps import Cases, Generalize, Induct, Lemma, step_text
+
+ConjectureSource = Callable[[Goal], Sequence[Term]]
+
+
+@lru_cache(maxsize=64)
+def recursion_positions(theory: Theory) -> dict[str, frozenset[int]]:
+    """For each defined function, the parameter positions its body pattern-matches on."""
+    out: dict[str, frozenset[int]] = {}
+    for d in theory.all_defs():
+        idx = {p: i for i, p in enumerate(d.params)}
+        pos = set()
+        for s in subterms(d.body):
+            if isinstance(s, Match) and isinstance(s.scrutinee, Var) and s.scrutinee in idx:
+                pos.add(idx[s.scrutinee])
+        out[d.name] = frozenset(pos)
+    return out
+
+
+def induction_order(goal: Goal) -> list[Var]:
+    table = symbol_table(goal.theory)
+    vs = [v for v in goal.forall_vars if table.datatype_of(v.sort) is not None]
+    if not vs:
+        return []
+    rec = recursion_positions(goal.theory)
+    score: Counter = Counter()
+    for s in subterms(goal.body):
+        if isinstance(s, App) and s.fn in rec:
+            for i in rec[s.fn]:
+                if i < len(s.args) and isinstance(s.args[i], Var):
+                    score[s.args[i]] += 1
+    order = {v: i for i, v in enumerate(vs)}
+    return sorted(vs, key=lambda v: (-score[v], order[v]))
+
+
+def generalization_candidates(goal: Goal, limit: int = 3) -> list[Term]:
+    table = symbol_table(goal.theory)
+    counts: Counter = Counter()
+    for s in subterms(goal.body):
+        if isinstance(s, App) and table.kind(s.fn) == DEFINED and free_vars(s):
+            if table.datatype_of(s.sort) is not None or s.sort.name in ("Int",):
+                counts[s] += 1
+    cands = [t for t, c in counts.items() if c >= 2]
+    cands.sort(key=lambda t: (-size(t), str(t)))
+    return cands[:limit]
+
+
+class Overseer:
+    """The overseer H as a search policy."""
+
+    name = "H"
+
+    def __init__(self, conjectures: ConjectureSource | None = None, max_lemmas: int = 3,
+                 source: str = "H"):
+        self.conjectures = conjectures
+        self.max_lemmas = max_lemmas
+        self.source = source
+
+    def steps(self, goal: Goal, depth: int) -> list[tuple[object, float]]:
+        out: list[tuple[object, float]] = []
+        for rank, v in enumerate(induction_order(goal)):
+            out.append((Induct(v.name), -0.1 * rank))
+        for rank, t in enumerate(generalization_candidates(goal)):
+            out.append((Generalize(t), -1.5 - 0.1 * rank))
+        if self.conjectures is not None:
+            for rank, c in enumerate(self.conjectures(goal)[: self.max_lemmas]):
+                out.append((Lemma(c), -2.0 - 0.2 * rank))
+        table = symbol_table(goal.theory)
+        if depth < 2:
+            for v in goal.forall_vars:
+                if table.datatype_of(v.sort) is not None:
+                    out.append((Cases(v.name), -2.5))
+        if not goal.forall_vars:
+            for v in goal.fixed:
+                if table.datatype_of(v.sort) is not None:
+                    out.append((Induct(v.name), -1.0))
+        return out
+
+    def propose(self, goal: Goal, depth: int) -> list[Proposal]:
+        return [Proposal(s, step_text(s), score, self.source) for s, score in
+                self.steps(goal, depth)]
+
+
+__all__ = ["Overseer", "induction_order", "generalization_candidates", "recursion_positions"]

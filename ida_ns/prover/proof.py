@@ -1,0 +1,187 @@
+"""Proof trees, the lemma library, and proof graphs (networkx) for researchers.
+
+A :class:`ProofNode` records the step applied to a goal and one child proof per subgoal that
+:func:`ida_ns.prover.steps.apply_step` produced, in order.  ``Direct`` leaves name the closed
+lemmas they used as hypotheses; those lemmas have proofs of their own in the
+:class:`LemmaLibrary`.  Lemma use forms a dependency graph that must be acyclic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+from ..logic.ast import Term, size, symbols
+from ..logic.symbols import BUILTIN, CTOR, symbol_table
+from .goal import Goal
+from .steps import Direct, Step, step_text
+
+
+@dataclass(frozen=True)
+class ProofNode:
+    goal: Goal
+    step: Step
+    children: tuple["ProofNode", ...] = ()
+    solver: str = ""  # for Direct leaves: who closed it
+    time_s: float = 0.0
+    source: str = "H"  # which policy proposed the step
+
+    def nodes(self) -> Iterator["ProofNode"]:
+        stack = [self]
+        while stack:
+            n = stack.pop()
+            yield n
+            stack.extend(reversed(n.children))
+
+    def lemmas_used(self) -> set[Term]:
+        out: set[Term] = set()
+        for n in self.nodes():
+            if isinstance(n.step, Direct):
+                out.update(n.step.lemmas)
+        return out
+
+    def size(self) -> int:
+        return sum(1 for _ in self.nodes())
+
+
+def _interesting_symbols(t: Term, theory) -> frozenset[str]:
+    table = symbol_table(theory)
+    return frozenset(s for s in symbols(t) if table.kind(s) not in (BUILTIN, CTOR)
+                     and not s.startswith("is-"))
+
+
+class LemmaLibrary:
+    """Closed lemmas proved so far in a run, each with its proof."""
+
+    def __init__(self, max_relevant: int = 12):
+        self.proofs: dict[Term, ProofNode] = {}
+        self.max_relevant = max_relevant
+        self.version = 0
+        self._syms: dict[Term, frozenset[str]] = {}
+
+    def __len__(self) -> int:
+        return len(self.proofs)
+
+    def __contains__(self, lemma: Term) -> bool:
+        return lemma in self.proofs
+
+    def add(self, goal: Goal, proof: ProofNode) -> bool:
+        """Add a proved goal as a lemma if it is closed (no hypotheses, no fixed variables)."""
+        if goal.hyps or goal.fixed or goal.concl in self.proofs:
+            return False
+        self.proofs[goal.concl] = proof
+        self._syms[goal.concl] = _interesting_symbols(goal.concl, goal.theory)
+        self.version += 1
+        return True
+
+    def relevant(self, goal: Goal) -> tuple[Term, ...]:
+        """Lemmas whose defined symbols all occur in the goal, smallest first."""
+        if not self.proofs:
+            return ()
+        have = _interesting_symbols(goal.concl, goal.theory)
+        for h in goal.hyps:
+            have |= _interesting_symbols(h, goal.theory)
+        cands = [l for l, syms in self._syms.items() if syms and syms <= have]
+        cands.sort(key=size)
+        return tuple(cands[: self.max_relevant])
+
+
+# --------------------------------------------------------------------------------------------
+# Graphs
+
+
+def proof_graph(root: ProofNode, library: dict[Term, ProofNode] | None = None):
+    """A networkx DiGraph: goal nodes (attributes: goal text, step, solver, source) with edges
+    parent -> subgoal (``kind="subgoal"``) and leaf -> lemma (``kind="uses"``); every lemma's
+    own proof tree is included under a node ``lemma:<i>``."""
+    import networkx as nx
+    from ..logic.printer import print_term
+
+    g = nx.DiGraph()
+    lemma_ids: dict[Term, str] = {}
+    library = library or {}
+
+    def lemma_id(l: Term) -> str:
+        if l not in lemma_ids:
+            lemma_ids[l] = f"lemma:{len(lemma_ids)}"
+        return lemma_ids[l]
+
+    counter = [0]
+
+    def add_tree(node: ProofNode, nid: str) -> None:
+        stack = [(node, nid)]
+        while stack:
+            n, i = stack.pop()
+            g.add_node(i, goal=n.goal.text(), step=step_text(n.step), solver=n.solver,
+                       source=n.source)
+            if isinstance(n.step, Direct):
+                for l in n.step.lemmas:
+                    g.add_edge(i, lemma_id(l), kind="uses")
+            for c in n.children:
+                counter[0] += 1
+                cid = f"n{counter[0]}"
+                g.add_edge(i, cid, kind="subgoal")
+                stack.append((c, cid))
+
+    add_tree(root, "root")
+    done: set[Term] = set()
+    while True:
+        pending = [l for l in lemma_ids if l not in done]
+        if not pending:
+            break
+        for l in pending:
+            done.add(l)
+            lid = lemma_ids[l]
+            g.add_node(lid, formula=print_term(l))
+            if l in library:
+                counter[0] += 1
+                tid = f"n{counter[0]}"
+                g.add_edge(lid, tid, kind="proof")
+                add_tree(library[l], tid)
+    return g
+
+
+def lemma_dependency_graph(proofs: dict[Term, ProofNode]):
+    """DiGraph lemma -> lemma it uses.  A cycle means circular reasoning."""
+    import networkx as nx
+
+    g = nx.DiGraph()
+    for lemma, proof in proofs.items():
+        g.add_node(lemma)
+        for used in proof.lemmas_used():
+            g.add_edge(lemma, used)
+    return g
+
+
+def find_lemma_cycle(proofs: dict[Term, ProofNode]) -> list | None:
+    import networkx as nx
+
+    try:
+        return nx.find_cycle(lemma_dependency_graph(proofs))
+    except nx.NetworkXNoCycle:
+        return None
+
+
+def dependents(proofs: dict[Term, ProofNode], lemma: Term) -> set[Term]:
+    """Every lemma whose proof uses ``lemma``, directly or transitively (for retraction)."""
+    import networkx as nx
+
+    g = lemma_dependency_graph(proofs)
+    if lemma not in g:
+        return set()
+    return set(nx.ancestors(g, lemma))
+
+
+def export_graph(graph, path: str) -> None:
+    """Write a proof graph as GraphML (``.graphml``) or node-link JSON (anything else)."""
+    import json
+
+    import networkx as nx
+
+    if str(path).endswith(".graphml"):
+        nx.write_graphml(graph, path)
+    else:
+        from ..storage import atomic_write_text
+
+        atomic_write_text(path, json.dumps(nx.node_link_data(graph, edges="links"), indent=1,
+                                           default=str))

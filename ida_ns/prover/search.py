@@ -1,0 +1,337 @@
+"""AND-OR best-first proof search over decomposition steps.
+
+OR nodes are goals; AND nodes are accepted steps, whose subgoals must all be proved.  Any
+*policy* (the overseer H, a neural proxy, a proxy escalating to H) supplies candidate steps with
+scores; every candidate passes the verify gate (:class:`ida_ns.prover.verify.Checker`) before
+it becomes an AND node, and every leaf is closed by a solver.  The cheapest open goal (path cost
+from the root: step cost, goal size, depth) is expanded next, until the root is proved, nothing
+is left, or the budget (wall time, expansions) runs out.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable, Protocol, Sequence
+
+from ..logic.ast import Term, size, symbols
+from ..verdict import Proved
+from .goal import Goal
+from .proof import LemmaLibrary, ProofNode
+from .steps import Direct, Lemma, Step, step_text
+from .verify import Accepted, Checker
+
+OPEN, PROVED, FAILED = "open", "proved", "failed"
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A candidate step from a policy: ``step`` is None when its text did not parse."""
+
+    step: Step | None
+    text: str
+    score: float = 0.0  # log-probability-like: 0 is best, more negative is worse
+    source: str = "H"
+    error: str = ""
+
+
+class Policy(Protocol):
+    name: str
+
+    def propose(self, goal: Goal, depth: int) -> Sequence[Proposal]: ...
+
+
+@dataclass
+class Budget:
+    wall_s: float = 5.0  # whole search
+    max_nodes: int = 400  # goal expansions
+    max_depth: int = 6  # steps on a path from the root
+    leaf_timeout_s: float = 0.5  # per Direct leaf check
+    max_steps_per_goal: int = 12  # proposals kept per expansion
+
+
+@dataclass
+class SearchStats:
+    expanded: int = 0
+    proposed: Counter = field(default_factory=Counter)  # by source
+    accepted: Counter = field(default_factory=Counter)  # by source
+    rejected: Counter = field(default_factory=Counter)  # by source
+    unparsed: Counter = field(default_factory=Counter)  # by source
+    used: Counter = field(default_factory=Counter)  # steps on the final proof, by source
+    overrides: int = 0  # escalations to the overseer
+    leaves: int = 0
+    time_s: float = 0.0
+    rejections: list = field(default_factory=list)  # (text, reason) samples
+
+    def as_dict(self) -> dict:
+        return {"expanded": self.expanded, "proposed": dict(self.proposed),
+                "accepted": dict(self.accepted), "rejected": dict(self.rejected),
+                "unparsed": dict(self.unparsed), "used": dict(self.used),
+                "overrides": self.overrides, "leaves": self.leaves,
+                "time_s": round(self.time_s, 3)}
+
+
+class _ONode:
+    __slots__ = ("goal", "key", "parent", "depth", "cost", "status", "children", "proof",
+                 "expanded", "lib_version", "source")
+
+    def __init__(self, goal: Goal, parent, depth: int, cost: float):
+        self.goal = goal
+        self.key = goal.key()
+        self.parent = parent  # _ANode or None
+        self.depth = depth
+        self.cost = cost
+        self.status = OPEN
+        self.children: list[_ANode] = []
+        self.proof: ProofNode | None = None
+        self.expanded = False
+        self.lib_version = -1
+
+
+class _ANode:
+    __slots__ = ("step", "parent", "children", "status", "source", "text")
+
+    def __init__(self, step: Step, parent: _ONode, source: str, text: str):
+        self.step = step
+        self.parent = parent
+        self.children: list[_ONode] = []
+        self.status = OPEN
+        self.source = source
+        self.text = text
+
+
+@dataclass
+class SearchResult:
+    proof: ProofNode | None
+    stats: SearchStats
+    reason: str = ""
+
+    @property
+    def proved(self) -> bool:
+        return self.proof is not None
+
+
+class Search:
+    """One best-first search.  ``proved_cache`` (goal key -> proof) and the lemma library are
+    shared across searches of a run."""
+
+    def __init__(self, checker: Checker, policy: Policy, budget: Budget | None = None,
+                 library: LemmaLibrary | None = None,
+                 proved_cache: dict[str, ProofNode] | None = None,
+                 on_event: Callable[[str, dict], None] | None = None,
+                 deadline: float | None = None):
+        self.checker = checker
+        self.policy = policy
+        self.budget = budget or Budget()
+        self.library = library if library is not None else LemmaLibrary()
+        self.proved_cache = proved_cache if proved_cache is not None else {}
+        self.on_event = on_event
+        self.deadline = deadline
+        self.stats = SearchStats()
+        self._tie = itertools.count()
+
+    # ---- public --------------------------------------------------------------------------
+    def run(self, goal: Goal) -> SearchResult:
+        t0 = time.perf_counter()
+        end = t0 + self.budget.wall_s
+        if self.deadline is not None:
+            end = min(end, self.deadline)
+        root = _ONode(goal, None, 0, 0.0)
+        self._try_direct([root])
+        frontier: list = []
+        if root.status == OPEN:
+            heapq.heappush(frontier, (0.0, next(self._tie), root))
+        reason = ""
+        while root.status == OPEN:
+            if time.perf_counter() >= end:
+                reason = "budget: wall time"
+                break
+            if self.stats.expanded >= self.budget.max_nodes:
+                reason = "budget: nodes"
+                break
+            node = self._pop(frontier)
+            if node is None:
+                reason = "search space exhausted"
+                break
+            self._expand(node, frontier, end)
+        self.stats.time_s = time.perf_counter() - t0
+        if root.status == PROVED:
+            self._count_used(root.proof)
+            return SearchResult(root.proof, self.stats)
+        return SearchResult(None, self.stats, reason or "no proof found")
+
+    # ---- internals -----------------------------------------------------------------------
+    def _pop(self, frontier) -> _ONode | None:
+        while frontier:
+            _, _, node = heapq.heappop(frontier)
+            if node.status == OPEN and not node.expanded and self._live(node):
+                return node
+        return None
+
+    @staticmethod
+    def _live(node: _ONode) -> bool:
+        a = node.parent
+        while a is not None:
+            if a.status != OPEN or a.parent.status != OPEN:
+                return False
+            a = a.parent.parent
+        return True
+
+    def _lemmas_for(self, goal: Goal) -> tuple[Term, ...]:
+        return self.library.relevant(goal)
+
+    def _try_direct(self, nodes: list[_ONode]) -> None:
+        todo = []
+        for n in nodes:
+            hit = self.proved_cache.get(n.key)
+            if hit is not None:
+                self._mark_proved(n, hit)
+            else:
+                todo.append(n)
+        if not todo:
+            return
+        lemma_sets = [self._lemmas_for(n.goal) for n in todo]
+        verdicts = self.checker.close_leaves([(n.goal, ls) for n, ls in zip(todo, lemma_sets)],
+                                             self.budget.leaf_timeout_s)
+        self.stats.leaves += len(todo)
+        for n, ls, v in zip(todo, lemma_sets, verdicts):
+            n.lib_version = self.library.version
+            if isinstance(v, Proved) and n.status == OPEN:
+                self._mark_proved(n, ProofNode(n.goal, Direct(ls), (), v.solver, v.time_s,
+                                               "H"))
+
+    def _expand(self, node: _ONode, frontier, end: float) -> None:
+        node.expanded = True
+        self.stats.expanded += 1
+        if node.lib_version != self.library.version:  # new lemmas since the last Direct try
+            self._try_direct([node])
+            if node.status != OPEN:
+                return
+        proposals = list(self.policy.propose(node.goal, node.depth))
+        overrides = sum(1 for p in proposals if p.source.endswith("override"))
+        self.stats.overrides += overrides
+        ancestors = self._ancestor_keys(node)
+        new_children: list[_ONode] = []
+        kept = 0
+        for p in proposals:
+            if time.perf_counter() >= end:
+                break
+            src = p.source
+            self.stats.proposed[src] += 1
+            if p.step is None:
+                self.stats.unparsed[src] += 1
+                self._reject(p, p.error or "unparsed")
+                continue
+            if isinstance(p.step, Direct):
+                # Direct is tried when a node is created; a proposal of it is correct
+                # exactly when that try succeeded (the node would not be open then).
+                self.stats.rejected[src] += 1
+                self._reject(p, "direct: solver could not close the goal")
+                continue
+            if kept >= self.budget.max_steps_per_goal:
+                break
+            result = self.checker.gate(node.goal, p.step)
+            if not isinstance(result, Accepted):
+                self.stats.rejected[src] += 1
+                self._reject(p, result.reason)
+                continue
+            if any(self._key(g) in ancestors for g in result.subgoals):
+                self.stats.rejected[src] += 1
+                self._reject(p, "circular: a subgoal repeats an ancestor goal")
+                continue
+            self.stats.accepted[src] += 1
+            kept += 1
+            a = _ANode(p.step, node, src, p.text)
+            node.children.append(a)
+            step_cost = 1.0 - p.score + (1.5 if isinstance(p.step, Lemma) else 0.0)
+            for g in result.subgoals:
+                c = _ONode(g, a, node.depth + 1,
+                           node.cost + step_cost + 0.02 * size(g.concl))
+                a.children.append(c)
+                new_children.append(c)
+            if self.on_event:
+                self.on_event("amplify", {"goal": node.key, "step": p.text, "source": src,
+                                          "subgoals": [c.key for c in a.children]})
+        if not node.children:
+            self._mark_failed(node)
+            return
+        self._try_direct([c for c in new_children if c.status == OPEN and self._live(c)])
+        for c in new_children:
+            if c.status != OPEN:
+                continue
+            if c.depth >= self.budget.max_depth:
+                self._mark_failed(c)
+            else:
+                heapq.heappush(frontier, (c.cost, next(self._tie), c))
+        # Nodes proved above propagate eagerly; a node whose step failed might still be open.
+
+    def _key(self, goal: Goal) -> str:
+        return goal.key()
+
+    @staticmethod
+    def _ancestor_keys(node: _ONode) -> set[str]:
+        keys = set()
+        n = node
+        while n is not None:
+            keys.add(n.key)
+            n = n.parent.parent if n.parent is not None else None
+        return keys
+
+    def _reject(self, p: Proposal, reason: str) -> None:
+        if len(self.stats.rejections) < 50:
+            self.stats.rejections.append((p.text[:200], reason[:200]))
+        if self.on_event:
+            self.on_event("reject", {"step": p.text[:500], "source": p.source,
+                                     "reason": reason[:500]})
+
+    def _mark_proved(self, node: _ONode, proof: ProofNode) -> None:
+        if node.status != OPEN:
+            return
+        node.status = PROVED
+        node.proof = proof
+        self.proved_cache[node.key] = proof
+        # A proved closed lemma subgoal joins the library.
+        a = node.parent
+        if a is not None and isinstance(a.step, Lemma) and a.children and a.children[0] is node:
+            self.library.add(node.goal, proof)
+        if a is None or a.status != OPEN:
+            return
+        if all(c.status == PROVED for c in a.children):
+            a.status = PROVED
+            parent = a.parent
+            self._mark_proved(parent, ProofNode(parent.goal, a.step,
+                                                tuple(c.proof for c in a.children),
+                                                source=a.source))
+
+    def _mark_failed(self, node: _ONode) -> None:
+        if node.status != OPEN:
+            return
+        node.status = FAILED
+        a = node.parent
+        if a is None or a.status != OPEN:
+            return
+        a.status = FAILED
+        parent = a.parent
+        if parent.expanded and all(x.status == FAILED for x in parent.children):
+            self._mark_failed(parent)
+
+    def _count_used(self, proof: ProofNode | None) -> None:
+        stack = [proof] if proof else []
+        while stack:
+            p = stack.pop()
+            self.stats.used[p.source] += 1
+            stack.extend(p.children)
+
+
+def goal_symbols(goal: Goal) -> frozenset[str]:
+    out = symbols(goal.concl)
+    for h in goal.hyps:
+        out |= symbols(h)
+    return out
+
+
+__all__ = ["Budget", "Policy", "Proposal", "Search", "SearchResult", "SearchStats",
+           "goal_symbols", "step_text"]

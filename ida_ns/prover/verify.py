@@ -1,0 +1,173 @@
+"""The verify gate: nothing a policy proposes is accepted before it passes here.
+
+For a proposed step on a goal the gate checks, in order:
+
+1. well-formed: the step parsed into a typed step against the goal's theory and scope (sorts,
+   known symbols, size limits — see :func:`ida_ns.prover.steps.parse_step`) and applies
+   (:func:`ida_ns.prover.steps.apply_step`);
+2. tested: a lemma, and the conclusion of a generalization, are tested for counterexamples on
+   random ground instances with the ground evaluator; one counterexample rejects the step;
+3. closed leaves: ``Direct`` leaves are proved by a solver within the leaf budget
+   (:meth:`Checker.close_leaves`), verdicts cached by canonical hash.
+
+Verdicts for identical (goal, lemmas, solver) triples are cached within a run and, with a
+path, on disk (JSON lines; Proved/Refuted are final, Unknown is cached per time limit).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence, Union
+
+from ..logic.ast import Term
+from ..verdict import Proved, Refuted, Unknown, Verdict
+from .goal import Goal
+from .steps import Generalize, Lemma, Step, StepError, apply_step
+
+
+@dataclass(frozen=True)
+class Accepted:
+    subgoals: tuple[Goal, ...]
+
+
+@dataclass(frozen=True)
+class Rejected:
+    reason: str
+    counterexample: tuple[tuple[str, str], ...] = ()
+
+
+GateResult = Union[Accepted, Rejected]
+
+ProveMany = Callable[[Sequence[object], float], list[Verdict]]
+
+
+def leaf_key(goal: Goal, lemmas: tuple[Term, ...], solver: str) -> str:
+    from ..logic.printer import print_term
+
+    text = goal.key() + "\n" + solver + "\n" + "\n".join(sorted(print_term(l) for l in lemmas))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class VerdictCache:
+    """Leaf verdicts by canonical key; optionally persisted as JSON lines at ``path``."""
+
+    def __init__(self, path: str | Path | None = None):
+        self.path = Path(path) if path else None
+        self.mem: dict[str, tuple[str, float]] = {}  # key -> (status, timeout it was run with)
+        self.hits = 0
+        self.misses = 0
+        if self.path and self.path.exists():
+            from ..storage import read_jsonl
+
+            for row in read_jsonl(self.path).records:
+                self.mem[row["key"]] = (row["status"], float(row.get("timeout_s", 0)))
+
+    def get(self, key: str, timeout_s: float) -> Verdict | None:
+        hit = self.mem.get(key)
+        if hit is None:
+            self.misses += 1
+            return None
+        status, t = hit
+        if status == "proved":
+            self.hits += 1
+            return Proved(solver="cache")
+        if status == "refuted":
+            self.hits += 1
+            return Refuted(solver="cache")
+        if status == "unknown" and t >= timeout_s:
+            self.hits += 1
+            return Unknown("cached: unknown at this time limit", solver="cache")
+        self.misses += 1
+        return None
+
+    def put(self, key: str, verdict: Verdict, timeout_s: float) -> None:
+        old = self.mem.get(key)
+        if old and old[0] in ("proved", "refuted"):
+            return
+        self.mem[key] = (verdict.status, timeout_s)
+        if self.path:
+            from ..storage import append_line_durable
+
+            append_line_durable(self.path, json.dumps(
+                {"key": key, "status": verdict.status, "timeout_s": timeout_s}))
+
+
+class Checker:
+    """The gate plus the leaf closer.  ``prove_many(queries, timeout_s)`` runs solver checks
+    (a :class:`solvers.pool.SolverPool`'s, normally)."""
+
+    def __init__(self, prove_many: ProveMany, solver: str = "z3", leaf_timeout_s: float = 0.5,
+                 cache: VerdictCache | None = None, test_trials: int = 300,
+                 test_time_s: float = 0.3, seed: int = 0,
+                 on_event: Callable[[str, dict], None] | None = None):
+        self.prove_many = prove_many
+        self.solver = solver
+        self.leaf_timeout_s = leaf_timeout_s
+        self.cache = cache if cache is not None else VerdictCache()
+        self.test_trials = test_trials
+        self.test_time_s = test_time_s
+        self.seed = seed
+        self.on_event = on_event
+        self.solver_calls = 0
+        self.solver_time_s = 0.0
+
+    # ---- steps -------------------------------------------------------------------------
+    def gate(self, goal: Goal, step: Step) -> GateResult:
+        try:
+            subgoals = apply_step(step, goal)
+        except StepError as e:
+            return Rejected(str(e))
+        if isinstance(step, Lemma):
+            cex = self.counterexample(subgoals[0])
+            if cex is not None:
+                return Rejected("lemma has a counterexample", cex)
+        if isinstance(step, Generalize):
+            cex = self.counterexample(subgoals[0])
+            if cex is not None:
+                return Rejected("generalized goal has a counterexample", cex)
+        return Accepted(subgoals)
+
+    def counterexample(self, goal: Goal) -> tuple[tuple[str, str], ...] | None:
+        """A validated counterexample to ``goal`` found by random testing, or None."""
+        from ..counterexample import find_counterexample
+
+        cex = find_counterexample(goal.theory, goal.concl, fixed=goal.fixed, hyps=goal.hyps,
+                                  trials=self.test_trials, seed=self.seed,
+                                  time_budget_s=self.test_time_s)
+        if cex is None:
+            return None
+        return tuple(cex.assignment.items()) if isinstance(cex.assignment, dict) else tuple(
+            cex.assignment)
+
+    # ---- leaves ------------------------------------------------------------------------
+    def close_leaves(self, items: Sequence[tuple[Goal, tuple[Term, ...]]],
+                     timeout_s: float | None = None) -> list[Verdict]:
+        """Solver verdicts for Direct leaves (goal, lemmas used as hypotheses), in parallel."""
+        timeout_s = self.leaf_timeout_s if timeout_s is None else timeout_s
+        out: list[Verdict | None] = [None] * len(items)
+        todo, keys = [], []
+        for i, (g, lemmas) in enumerate(items):
+            k = leaf_key(g, lemmas, self.solver)
+            hit = self.cache.get(k, timeout_s)
+            if hit is not None:
+                out[i] = hit
+            else:
+                todo.append(i)
+                keys.append(k)
+        if todo:
+            t0 = time.perf_counter()
+            verdicts = self.prove_many([items[i][0].query(items[i][1]) for i in todo], timeout_s)
+            self.solver_time_s += time.perf_counter() - t0
+            self.solver_calls += len(todo)
+            for i, k, v in zip(todo, keys, verdicts):
+                out[i] = v
+                self.cache.put(k, v, timeout_s)
+                if self.on_event:
+                    self.on_event("verdict", {"query": k, "status": v.status,
+                                              "solver": v.solver, "version": v.version,
+                                              "time_s": round(v.time_s, 4)})
+        return out  # type: ignore[return-value]

@@ -1,0 +1,200 @@
+"""The ``ida-ns`` command line.  Each subcommand imports what it needs when it runs, so
+``ida-ns check`` never loads torch or transformers."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .errors import IdaNsError
+
+SOLVERS = ("z3", "cvc5", "cvc5-ind")
+
+
+def _pool(solver: str, timeout_s: float, workers: int = 1):
+    from solvers.pool import SolverPool
+
+    return SolverPool(solver, workers=workers, timeout_s=timeout_s)
+
+
+# ---- check -------------------------------------------------------------------------------
+def cmd_check(args) -> int:
+    from .check import check_file
+
+    rows = []
+    with _pool(args.solver, args.timeout) as pool:
+        for f in args.files:
+            row = check_file(f, pool, args.solver, args.timeout)
+            rows.append(row)
+            if args.json:
+                print(json.dumps(row.as_dict()), flush=True)
+            else:
+                extra = row.reason or ""
+                if row.counterexample:
+                    extra = "counterexample: " + ", ".join(f"{k} = {v}"
+                                                          for k, v in row.counterexample)
+                print(f"{row.status:8} {row.time_s:7.3f}s  {row.file}  {extra}".rstrip(),
+                      flush=True)
+    return 1 if any(r.status == "error" for r in rows) else 0
+
+
+# ---- prove -------------------------------------------------------------------------------
+def cmd_prove(args) -> int:
+    from .logic.parser import parse_file
+    from .logic.sortcheck import sortcheck_problem
+    from .prover.certificate import save_certificate
+    from .prover.prover import ProverConfig, prove_problem
+    from .prover.render import render_result
+    from .prover.verify import Checker, VerdictCache
+
+    problem = parse_file(args.file)
+    sortcheck_problem(problem)
+    cfg = ProverConfig(budget_s=args.budget, solver=args.solver,
+                       leaf_timeout_s=args.leaf_timeout)
+    with _pool(args.solver, args.leaf_timeout, workers=args.workers) as pool:
+        checker = Checker(pool.prove_many, args.solver, args.leaf_timeout,
+                          VerdictCache(args.cache) if args.cache else None)
+        result = prove_problem(problem, checker, cfg)
+    if args.cert and result.proof is not None:
+        save_certificate(args.cert, problem, result, args.solver)
+    if args.graph and result.proof is not None:
+        from .prover.proof import export_graph, proof_graph
+
+        export_graph(proof_graph(result.proof, result.lemmas), args.graph)
+    if args.json:
+        from .prover.render import result_json
+
+        print(json.dumps(result_json(args.file, result)))
+    else:
+        print(render_result(args.file, result))
+    return 0
+
+
+def cmd_check_proof(args) -> int:
+    from .prover.certificate import check_certificate
+
+    report = check_certificate(args.cert, solver=args.solver, timeout_s=args.timeout)
+    if args.json:
+        print(json.dumps(report.as_dict()))
+    else:
+        print(report.render())
+    return 0 if report.ok else 1
+
+
+# ---- bench -------------------------------------------------------------------------------
+def cmd_bench(args) -> int:
+    from .bench import run_tip_bench
+
+    run_tip_bench(Path(args.dir), budget_s=args.budget, jobs=args.jobs, out=args.json,
+                  systems=tuple(args.systems.split(",")), cert_dir=args.certs,
+                  limit=args.limit)
+    return 0
+
+
+# ---- IDA loop ----------------------------------------------------------------------------
+def cmd_run(args) -> int:
+    from .ida import RunConfig, run
+
+    cfg = RunConfig.from_args(args)
+    run(cfg)
+    return 0
+
+
+def cmd_proxies(args) -> int:
+    from .ida import list_proxies
+
+    print(list_proxies(Path(args.run)))
+    return 0
+
+
+def cmd_audit(args) -> int:
+    from .audit import verify_log
+
+    path = Path(args.run)
+    if path.is_dir():
+        path = path / "audit.jsonl"
+    report = verify_log(path)
+    if report.ok:
+        print(f"audit OK: {report.records} records, chain intact ({path})")
+        return 0
+    print(f"audit FAILED at {report.broken_at}: {report.reason} ({path})")
+    return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ida-ns", description=__doc__)
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    c = sub.add_parser("check", help="parse, sort-check, consistency-gate and prove directly")
+    c.add_argument("files", nargs="+")
+    c.add_argument("--solver", choices=SOLVERS, default="z3")
+    c.add_argument("--timeout", type=float, default=5.0, help="seconds per file")
+    c.add_argument("--json", action="store_true", help="one JSON object per file")
+    c.set_defaults(fn=cmd_check)
+
+    c = sub.add_parser("prove", help="prove a goal by verified decomposition")
+    c.add_argument("file")
+    c.add_argument("--budget", type=float, default=5.0, help="wall seconds")
+    c.add_argument("--solver", choices=SOLVERS, default="z3", help="leaf solver")
+    c.add_argument("--leaf-timeout", type=float, default=0.5)
+    c.add_argument("--workers", type=int, default=2, help="solver worker processes")
+    c.add_argument("--json", action="store_true")
+    c.add_argument("--cert", help="write a proof certificate (JSON) here")
+    c.add_argument("--graph", help="export the proof graph (.graphml or .json)")
+    c.add_argument("--cache", help="on-disk verdict cache (JSON lines)")
+    c.set_defaults(fn=cmd_prove)
+
+    c = sub.add_parser("check-proof", help="re-verify a proof certificate independently")
+    c.add_argument("cert")
+    c.add_argument("--solver", choices=SOLVERS, default=None,
+                   help="solver for the leaves (default: the one that made the proof)")
+    c.add_argument("--timeout", type=float, default=5.0, help="seconds per leaf")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(fn=cmd_check_proof)
+
+    c = sub.add_parser("bench", help="benchmarks")
+    bsub = c.add_subparsers(dest="bench", required=True)
+    b = bsub.add_parser("tip", help="a TIP folder through ida-ns, z3 and cvc5-ind")
+    b.add_argument("dir")
+    b.add_argument("--budget", type=float, default=5.0, help="seconds per problem")
+    b.add_argument("--jobs", type=int, default=2)
+    b.add_argument("--json", required=True, help="write the per-problem rows here")
+    b.add_argument("--systems", default="ida-ns,z3,cvc5-ind")
+    b.add_argument("--certs", help="folder for ida-ns proof certificates")
+    b.add_argument("--limit", type=int, default=None, help="only the first N files")
+    b.set_defaults(fn=cmd_bench)
+
+    c = sub.add_parser("run", help="the IDA loop: amplify, verify, distill, evaluate")
+    from .ida_config import add_run_arguments
+
+    add_run_arguments(c)
+    c.set_defaults(fn=cmd_run)
+
+    c = sub.add_parser("proxies", help="list the proxy generations of a run")
+    c.add_argument("run")
+    c.set_defaults(fn=cmd_proxies)
+
+    c = sub.add_parser("audit", help="audit log tools")
+    asub = c.add_subparsers(dest="audit", required=True)
+    a = asub.add_parser("verify", help="verify a run's hash-chained audit log")
+    a.add_argument("run", help="run directory (or the audit.jsonl file)")
+    a.set_defaults(fn=cmd_audit)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.fn(args)
+    except IdaNsError as e:
+        print(f"ida-ns: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("ida-ns: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

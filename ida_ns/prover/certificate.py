@@ -1,0 +1,238 @@
+"""Proof certificates: a saved proof tree that ``ida-ns check-proof`` re-verifies on its own.
+
+The certificate stores the *problem text* and, per node, only the *step text* and the children.
+The checker trusts nothing else in it: it re-parses the problem, re-runs the consistency gate,
+re-parses every step against its goal, re-derives the subgoals with the one sound rule
+(:func:`ida_ns.prover.steps.apply_step`), checks the lemma dependency graph for cycles, and
+re-runs every leaf with a solver (optionally a different one from the prover's).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import IdaNsError
+from ..logic.ast import BOOL, Problem, Term
+from ..verdict import Proved
+from .goal import Goal
+from .proof import ProofNode
+from .steps import Direct, StepError, apply_step, parse_step, step_text
+
+FORMAT = "ida-ns-certificate/1"
+
+
+class CertificateError(IdaNsError):
+    """A certificate that cannot be read (not JSON, wrong format, missing fields)."""
+
+
+def _node_json(node: ProofNode, lemma_ids: dict[Term, str]) -> dict:
+    out = {"step": step_text(node.step), "source": node.source}
+    if isinstance(node.step, Direct):
+        out["solver"] = node.solver
+        out["time_s"] = round(node.time_s, 4)
+        out["uses"] = [lemma_ids[l] for l in node.step.lemmas]
+    out["children"] = [_node_json(c, lemma_ids) for c in node.children]
+    return out
+
+
+def certificate_json(problem: Problem, proof: ProofNode, lemmas: dict[Term, ProofNode],
+                     solver: str) -> dict:
+    from ..logic.printer import print_problem, print_term
+
+    # Lemmas in dependency order (a lemma after those its proof uses).
+    order: list[Term] = []
+    seen: set[Term] = set()
+
+    def visit(l: Term, stack: tuple = ()):
+        if l in seen or l not in lemmas:
+            return
+        if l in stack:
+            raise CertificateError("circular lemma use in proof")
+        for u in sorted(lemmas[l].lemmas_used(), key=print_term):
+            visit(u, stack + (l,))
+        seen.add(l)
+        order.append(l)
+
+    for l in sorted(lemmas, key=print_term):
+        visit(l)
+    ids = {l: f"L{i}" for i, l in enumerate(order)}
+    text = print_problem(problem, dialect="tip")
+    return {
+        "format": FORMAT,
+        "source": problem.source,
+        "problem": text,
+        "problem_sha256": hashlib.sha256(text.encode()).hexdigest(),
+        "solver": solver,
+        "lemmas": [{"id": ids[l], "formula": print_term(l), "proof": _node_json(lemmas[l], ids)}
+                   for l in order],
+        "proof": _node_json(proof, ids),
+    }
+
+
+def save_certificate(path, problem: Problem, result, solver: str) -> None:
+    from ..storage import atomic_write_json
+
+    atomic_write_json(path, certificate_json(problem, result.proof, result.lemmas, solver))
+
+
+@dataclass
+class CertificateReport:
+    path: str
+    ok: bool = False
+    solver: str = ""
+    leaves: int = 0
+    steps: int = 0
+    lemmas: int = 0
+    failures: list = field(default_factory=list)  # (where, reason)
+    time_s: float = 0.0
+
+    def as_dict(self) -> dict:
+        return {"file": self.path, "ok": self.ok, "solver": self.solver, "leaves": self.leaves,
+                "steps": self.steps, "lemmas": self.lemmas, "time_s": round(self.time_s, 3),
+                "failures": [{"where": w, "reason": r} for w, r in self.failures]}
+
+    def render(self) -> str:
+        head = (f"{'VALID' if self.ok else 'INVALID'}: {self.path} — {self.steps} steps, "
+                f"{self.leaves} leaves re-proved with {self.solver}, {self.lemmas} lemmas, "
+                f"{self.time_s:.2f}s")
+        return "\n".join([head] + [f"  {w}: {r}" for w, r in self.failures])
+
+
+def _load(path) -> dict:
+    try:
+        data = json.loads(Path(path).read_text())
+    except OSError as e:
+        raise CertificateError(f"{path}: cannot read: {e.strerror or e}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise CertificateError(f"{path}: not a JSON certificate: {e}") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise CertificateError(f"{path}: not an {FORMAT} certificate")
+    for k, t in (("problem", str), ("proof", dict), ("lemmas", list)):
+        if not isinstance(data.get(k), t):
+            raise CertificateError(f"{path}: field {k!r} missing or not a {t.__name__}")
+    return data
+
+
+def check_certificate(path, solver: str | None = None, timeout_s: float = 5.0,
+                      prove_many=None) -> CertificateReport:
+    """Re-verify a certificate.  ``prove_many(queries, timeout)`` defaults to a fresh pool."""
+    t0 = time.perf_counter()
+    data = _load(path)
+    solver = solver or data.get("solver") or "z3"
+    rep = CertificateReport(str(path), solver=solver)
+    if prove_many is None:
+        from solvers.pool import SolverPool
+
+        with SolverPool(solver, workers=2, timeout_s=timeout_s) as pool:
+            _check(data, rep, pool.prove_many, timeout_s)
+    else:
+        _check(data, rep, prove_many, timeout_s)
+    rep.ok = not rep.failures
+    rep.time_s = time.perf_counter() - t0
+    return rep
+
+
+def _check(data: dict, rep: CertificateReport, prove_many, timeout_s: float) -> None:
+    import networkx as nx
+
+    from ..consistency import check_consistency
+    from ..logic.parser import parse_term, parse_text
+    from ..logic.sortcheck import sortcheck_problem
+
+    try:
+        problem = parse_text(data["problem"], file=f"{rep.path}#problem")
+        sortcheck_problem(problem)
+    except IdaNsError as e:
+        rep.failures.append(("problem", str(e)))
+        return
+    gate = check_consistency(problem.theory, prove=lambda q, t: prove_many([q], t)[0],
+                             timeout_s=timeout_s)
+    if not gate.ok:
+        rep.failures.append(("theory", f"consistency {gate.status}: {gate.reason}"))
+        return
+    theory = problem.theory
+    lemma_by_id: dict[str, Term] = {}
+    deps = nx.DiGraph()
+    leaves: list[tuple[str, Goal, tuple[Term, ...]]] = []
+    entries = []
+    for i, entry in enumerate(data["lemmas"]):
+        where = f"lemmas[{i}]"
+        if not isinstance(entry, dict) or not isinstance(entry.get("id"), str) \
+                or not isinstance(entry.get("formula"), str) or not isinstance(
+                    entry.get("proof"), dict):
+            rep.failures.append((where, "lemma entry needs id, formula, proof"))
+            return
+        try:
+            f = parse_term(entry["formula"], theory, {}, expected=BOOL, file=where)
+        except IdaNsError as e:
+            rep.failures.append((where, str(e)))
+            return
+        if entry["id"] in lemma_by_id:
+            rep.failures.append((where, f"duplicate lemma id {entry['id']!r}"))
+            return
+        lemma_by_id[entry["id"]] = f
+        deps.add_node(entry["id"])
+        entries.append((where, entry, f))
+    rep.lemmas = len(entries)
+
+    def walk(node: dict, goal: Goal, where: str, owner: str) -> None:
+        stack = [(node, goal, where)]
+        while stack:
+            n, g, w = stack.pop()
+            if not isinstance(n, dict) or not isinstance(n.get("step"), str):
+                rep.failures.append((w, "node needs a 'step' string"))
+                continue
+            try:
+                step = parse_step(n["step"], g)
+            except StepError as e:
+                rep.failures.append((w, str(e)))
+                continue
+            rep.steps += 1
+            children = n.get("children", [])
+            if not isinstance(children, list):
+                rep.failures.append((w, "'children' must be a list"))
+                continue
+            if isinstance(step, Direct):
+                uses = n.get("uses", [])
+                if not isinstance(uses, list) or any(u not in lemma_by_id for u in uses):
+                    rep.failures.append((w, f"unknown lemma in uses: {uses!r}"))
+                    continue
+                for u in uses:
+                    deps.add_edge(owner, u)
+                if children:
+                    rep.failures.append((w, "a direct step has no subgoals"))
+                    continue
+                leaves.append((w, g, tuple(lemma_by_id[u] for u in uses)))
+                continue
+            try:
+                subgoals = apply_step(step, g)
+            except StepError as e:
+                rep.failures.append((w, str(e)))
+                continue
+            if len(subgoals) != len(children):
+                rep.failures.append((w, f"step {n['step']!r} yields {len(subgoals)} subgoals, "
+                                        f"certificate has {len(children)} children"))
+                continue
+            for i, (c, sg) in enumerate(zip(children, subgoals)):
+                stack.append((c, sg, f"{w}/children/{i}"))
+
+    deps.add_node("goal")
+    for where, entry, f in entries:
+        walk(entry["proof"], Goal(theory, f), f"{where}/proof", entry["id"])
+    walk(data["proof"], Goal(theory, problem.goal), "proof", "goal")
+    try:
+        cycle = nx.find_cycle(deps)
+        rep.failures.append(("lemmas", f"circular lemma use: {cycle}"))
+    except nx.NetworkXNoCycle:
+        pass
+    if leaves:
+        verdicts = prove_many([g.query(ls) for _, g, ls in leaves], timeout_s)
+        rep.leaves = len(leaves)
+        for (w, _, _), v in zip(leaves, verdicts):
+            if not isinstance(v, Proved):
+                rep.failures.append((w, f"leaf not re-proved by {rep.solver}: {v.status}"
+                                        + (f" ({v.reason})" if hasattr(v, "reason") else "")))

@@ -1,0 +1,169 @@
+"""Proving a problem end to end: gate, counterexample test, search, theory exploration.
+
+``prove_problem`` is what ``ida-ns prove`` and the TIP benchmark run:
+
+1. consistency gate (:mod:`ida_ns.consistency`): an inconsistent theory, or one whose
+   consistency is not established, yields ``Unknown`` — nothing proved from it counts;
+2. random testing of the goal with the ground evaluator: a validated counterexample yields
+   ``Refuted``;
+3. best-first search with the policy (overseer H unless given), leaves closed by the solver;
+4. if that fails: theory exploration — conjectures that survive testing are proved by short
+   searches, smallest first, and join the lemma library; after each new lemma the goal is
+   searched again with the library available to every leaf.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from ..consistency import ConsistencyReport, check_consistency
+from ..logic.ast import Problem
+from ..verdict import Proved, Refuted, Unknown, Verdict
+from .goal import Goal
+from .overseer import Overseer
+from .proof import LemmaLibrary, ProofNode
+from .search import Budget, Policy, Search, SearchStats
+from .verify import Checker
+
+
+@dataclass
+class ProverConfig:
+    budget_s: float = 5.0  # wall time for the whole problem
+    solver: str = "z3"  # leaf solver
+    leaf_timeout_s: float = 0.5  # per leaf check
+    max_nodes: int = 400  # expansions of the main search (all phases together)
+    max_depth: int = 6
+    first_phase: float = 0.35  # share of the budget for the search before exploration
+    explore: bool = True  # theory exploration when the first search fails
+    lemma_budget_s: float = 0.6  # per conjecture search
+    test_trials: int = 300  # random instances for counterexample testing
+    seed: int = 0
+
+
+@dataclass
+class ProveResult:
+    verdict: Verdict
+    proof: ProofNode | None = None
+    lemmas: dict = field(default_factory=dict)  # lemma formula -> ProofNode (used ones)
+    counterexample: tuple = ()
+    consistency: ConsistencyReport | None = None
+    stats: SearchStats | None = None
+    conjectures_tried: int = 0
+    lemmas_proved: int = 0
+    time_s: float = 0.0
+
+    @property
+    def status(self) -> str:
+        return self.verdict.status
+
+
+def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | None = None,
+                  policy: Policy | None = None, on_event=None,
+                  library: LemmaLibrary | None = None,
+                  proved_cache: dict | None = None) -> ProveResult:
+    cfg = config or ProverConfig()
+    t0 = time.perf_counter()
+    deadline = t0 + cfg.budget_s
+
+    def done(verdict: Verdict, **kw) -> ProveResult:
+        return ProveResult(verdict, time_s=time.perf_counter() - t0, **kw)
+
+    # 1. consistency gate
+    report = check_consistency(
+        problem.theory,
+        prove=lambda q, t: checker.prove_many([q], t)[0],
+        timeout_s=min(1.0, cfg.budget_s / 4))
+    if not report.ok:
+        goal = Goal(problem.theory, problem.goal)
+        cex = checker.counterexample(goal)
+        if cex is not None and report.status != "inconsistent":
+            return done(Refuted(cex, solver="testing"), counterexample=cex, consistency=report)
+        return done(Unknown(f"theory {report.status}: {report.reason}", solver=cfg.solver),
+                    consistency=report)
+
+    goal = Goal(problem.theory, problem.goal)
+    # 2. random testing
+    cex = checker.counterexample(goal)
+    if cex is not None:
+        return done(Refuted(cex, solver="testing"), counterexample=cex, consistency=report)
+
+    # 3. search
+    library = library if library is not None else LemmaLibrary()
+    proved_cache = proved_cache if proved_cache is not None else {}
+    explorer = None
+    if cfg.explore and policy is None:
+        from .explore import Explorer
+
+        explorer = Explorer(problem.theory, goal, seed=cfg.seed)
+    policy = policy or Overseer(conjectures=explorer.relevant if explorer else None)
+    budget = Budget(wall_s=cfg.budget_s * (cfg.first_phase if explorer else 1.0),
+                    max_nodes=cfg.max_nodes, max_depth=cfg.max_depth,
+                    leaf_timeout_s=cfg.leaf_timeout_s)
+    search = Search(checker, policy, budget, library, proved_cache, on_event, deadline)
+    result = search.run(goal)
+    stats = result.stats
+    tried = proved = 0
+    # 4. theory exploration
+    if not result.proved and explorer is not None:
+        lemma_policy = Overseer(conjectures=None, source="H")
+        for conj in explorer.conjectures(deadline):
+            if time.perf_counter() >= deadline - 0.05:
+                break
+            if conj in library:
+                continue
+            tried += 1
+            lg = Goal(problem.theory, conj)
+            lb = Budget(wall_s=cfg.lemma_budget_s, max_nodes=20, max_depth=3,
+                        leaf_timeout_s=cfg.leaf_timeout_s)
+            lr = Search(checker, lemma_policy, lb, library, proved_cache, on_event,
+                        deadline).run(lg)
+            if not lr.proved:
+                continue
+            if library.add(lg, lr.proof):
+                proved += 1
+                explorer.proved(conj)
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0.05:
+                break
+            mb = Budget(wall_s=min(remaining, max(0.5, cfg.budget_s * 0.15)),
+                        max_nodes=60, max_depth=cfg.max_depth,
+                        leaf_timeout_s=cfg.leaf_timeout_s)
+            result = Search(checker, policy, mb, library, proved_cache, on_event,
+                            deadline).run(goal)
+            _merge(stats, result.stats)
+            if result.proved:
+                break
+    if result.proved:
+        used = _used_lemmas(result.proof, library)
+        return done(Proved(solver=cfg.solver, time_s=time.perf_counter() - t0),
+                    proof=result.proof, lemmas=used, consistency=report, stats=stats,
+                    conjectures_tried=tried, lemmas_proved=proved)
+    return done(Unknown(result.reason or "no proof found", solver=cfg.solver),
+                consistency=report, stats=stats, conjectures_tried=tried,
+                lemmas_proved=proved)
+
+
+def _merge(into: SearchStats, other: SearchStats) -> None:
+    into.expanded += other.expanded
+    into.proposed.update(other.proposed)
+    into.accepted.update(other.accepted)
+    into.rejected.update(other.rejected)
+    into.unparsed.update(other.unparsed)
+    into.used.update(other.used)
+    into.overrides += other.overrides
+    into.leaves += other.leaves
+    into.time_s += other.time_s
+
+
+def _used_lemmas(proof: ProofNode, library: LemmaLibrary) -> dict:
+    """The lemmas a proof depends on, transitively, each with its proof."""
+    out: dict = {}
+    todo = list(proof.lemmas_used())
+    while todo:
+        l = todo.pop()
+        if l in out or l not in library.proofs:
+            continue
+        out[l] = library.proofs[l]
+        todo.extend(out[l].lemmas_used())
+    return out

@@ -1,0 +1,302 @@
+"""The proxy network: a tiny GPT-2 (config built in code, trained from scratch) that writes steps.
+
+Sequence format (token ids)::
+
+    <bos> goal <sep> context <sep> step <eos>
+
+The prompt is everything up to and including the second ``<sep>``; the model learns to
+continue it with the step text and ``<eos>``.  Texts are whitespace-normalised first (runs of
+whitespace become one space) so a goal printed over several lines reads like a one-line one.
+
+Prompts longer than the window (``n_positions - max_new_tokens``) are cut: the context is
+shortened first, down to a quarter of the budget; then the goal keeps its head.  A cut segment
+ends in ``<trunc>`` so the model can tell.
+
+A saved proxy directory holds ``config.json`` + ``model.safetensors`` (HF, loads with
+``AutoModelForCausalLM.from_pretrained``), ``tokenizer.json`` + ``tokenizer_config.json``
+(``AutoTokenizer.from_pretrained``), ``proxy_config.json`` (:class:`ProxyConfig`) and
+``card.json`` (lineage and metrics; written last, so its presence marks a complete save).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import math
+from collections import Counter
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import torch
+from transformers import AutoModelForCausalLM, GPT2Config, GPT2LMHeadModel
+from transformers.utils import logging as hf_logging
+
+from ida_ns.errors import IdaNsError
+from ida_ns.proxy import Candidate
+from ida_ns.proxy.config import ProxyConfig
+from ida_ns.proxy.tokenizer import TRUNC, load_tokenizer, train_tokenizer
+
+WEIGHTS_FILE = "model.safetensors"
+CARD_FILE = "card.json"
+PROXY_CONFIG_FILE = "proxy_config.json"
+
+
+def normalize(text: str) -> str:
+    """Collapse whitespace runs to one space and strip the ends."""
+    return " ".join(text.split())
+
+
+def file_sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+@contextmanager
+def _quiet_progress():
+    """Silence HF's per-call progress bars ("Loading weights", "Writing model shards")."""
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if bars:
+            hf_logging.enable_progress_bar()
+
+
+def build_model(config: ProxyConfig, tokenizer) -> GPT2LMHeadModel:
+    """A freshly initialised GPT-2 of the configured shape (uses the global torch RNG)."""
+    hf = GPT2Config(
+        vocab_size=len(tokenizer), n_positions=config.n_positions, n_embd=config.n_embd,
+        n_layer=config.n_layer, n_head=config.n_head, resid_pdrop=config.dropout,
+        embd_pdrop=config.dropout, attn_pdrop=config.dropout,
+        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id, tie_word_embeddings=True)
+    model = GPT2LMHeadModel(hf)
+    model.loss_type = "ForCausalLM"  # HF's shifted next-token loss; silences a v5 warning
+    return model
+
+
+class Proxy:
+    """A proxy X_k: model + tokenizer + :class:`ProxyConfig` (+ its card once saved/loaded)."""
+
+    def __init__(self, model, tokenizer, config: ProxyConfig, path: str | None = None,
+                 card: dict | None = None):
+        self.model = model
+        self.tokenizer = tokenizer
+        self.config = config
+        self.path = path  # directory it was saved to / loaded from (None: only in memory)
+        self.card = card or {}
+        self.trunc_id = tokenizer.convert_tokens_to_ids(TRUNC)
+
+    # -- construction ------------------------------------------------------------------------
+
+    @classmethod
+    def new(cls, config: ProxyConfig, tokenizer_corpus: Iterable[str], seed: int = 0) -> "Proxy":
+        """A fresh proxy: trains the tokenizer on ``tokenizer_corpus`` (goals, contexts, steps;
+        whitespace-normalised here) and initialises the weights from ``seed``."""
+        tok = train_tokenizer((normalize(t) for t in tokenizer_corpus), config.vocab_size,
+                              config.min_frequency)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            model = build_model(config, tok)
+        model.eval()
+        return cls(model, tok, config)
+
+    @classmethod
+    def load(cls, directory: str | Path, device: str = "cpu") -> "Proxy":
+        directory = Path(directory)
+        cfg_path = directory / PROXY_CONFIG_FILE
+        if not cfg_path.is_file():
+            raise IdaNsError(f"{directory} is not a saved proxy: {PROXY_CONFIG_FILE} is missing "
+                             "(save one with Proxy.save)")
+        config = ProxyConfig.from_dict(json.loads(cfg_path.read_text()))
+        with _quiet_progress():
+            model = AutoModelForCausalLM.from_pretrained(directory).to(device).eval()
+        model.loss_type = "ForCausalLM"
+        tok = load_tokenizer(str(directory))
+        card_path = directory / CARD_FILE
+        card = json.loads(card_path.read_text()) if card_path.is_file() else {}
+        return cls(model, tok, config, path=str(directory), card=card)
+
+    def save(self, directory: str | Path, card: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Write model, tokenizer, proxy config, then ``card.json`` (``card`` plus
+        ``model_sha256`` of the weights file).  Returns the card written."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        with _quiet_progress():
+            self.model.save_pretrained(directory)
+        self.tokenizer.save_pretrained(directory)
+        (directory / PROXY_CONFIG_FILE).write_text(
+            json.dumps(self.config.to_dict(), indent=2, sort_keys=True) + "\n")
+        full = dict(card or {})
+        full["model_sha256"] = file_sha256(directory / WEIGHTS_FILE)
+        full.setdefault("proxy_config", self.config.to_dict())
+        (directory / CARD_FILE).write_text(json.dumps(full, indent=2, sort_keys=True) + "\n")
+        self.path, self.card = str(directory), full
+        return full
+
+    def clone(self) -> "Proxy":
+        """An independent copy (same weights and tokenizer), e.g. to train X_{k+1} from X_k."""
+        return Proxy(copy.deepcopy(self.model), self.tokenizer, self.config, self.path,
+                     dict(self.card))
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    def to(self, device: str | torch.device) -> "Proxy":
+        self.model.to(device)
+        return self
+
+    # -- encoding ----------------------------------------------------------------------------
+
+    def _ids(self, text: str) -> list[int]:
+        return self.tokenizer.encode(normalize(text), add_special_tokens=False)
+
+    def prompt_budget(self) -> int:
+        """Tokens available to goal + context (window minus step room, <bos>, two <sep>)."""
+        return self.config.n_positions - self.config.max_new_tokens - 3
+
+    def encode_prompt(self, goal: str, context: str) -> list[int]:
+        """``<bos> goal <sep> context <sep>``, truncated to :meth:`prompt_budget`."""
+        g, c = self._ids(goal), self._ids(context)
+        budget = self.prompt_budget()
+        if len(g) + len(c) > budget:
+            c_share = min(len(c), budget // 4)
+            if len(g) > budget - c_share:
+                g = g[: budget - c_share - 1] + [self.trunc_id]
+            c_keep = budget - len(g)
+            if len(c) > c_keep:
+                c = c[: c_keep - 1] + [self.trunc_id] if c_keep > 1 else []
+        t = self.tokenizer
+        return [t.bos_token_id, *g, t.sep_token_id, *c, t.sep_token_id]
+
+    def encode_example(self, goal: str, context: str, step: str) -> tuple[list[int], int] | None:
+        """Training sequence ``prompt + step + <eos>`` and the prompt length, or ``None`` when
+        the step does not fit in ``max_new_tokens`` (it could never be generated)."""
+        s = self._ids(step)
+        if not s or len(s) + 1 > self.config.max_new_tokens:
+            return None
+        p = self.encode_prompt(goal, context)
+        return p + s + [self.tokenizer.eos_token_id], len(p)
+
+    # -- proposing ---------------------------------------------------------------------------
+
+    def propose(self, goal_text: str, context_text: str, k: int | None = None,
+                seed: int = 0) -> list[Candidate]:
+        """Up to ``k + 1`` distinct candidate steps (``k`` sampled plus the greedy one), best
+        log-probability first.  See :meth:`propose_batch`."""
+        return self.propose_batch([(goal_text, context_text)], k, seed)[0]
+
+    @torch.inference_mode()
+    def propose_batch(self, items: Sequence[tuple[str, str]], k: int | None = None,
+                      seed: int = 0) -> list[list[Candidate]]:
+        """For each ``(goal, context)``: the greedy step plus ``k`` samples (top-k filtered,
+        at ``config.temperature``), deduplicated and sorted by log-probability (then text).
+
+        Log-probabilities are under the model itself (temperature 1, unfiltered), summed over
+        the step's tokens and its ``<eos>``.  Samples that do not end within
+        ``max_new_tokens`` or decode to empty text are dropped: they are not proposals.
+        Sampling uses its own generator seeded with ``seed``: same inputs, same output; the
+        global torch RNG is untouched.
+        """
+        k = self.config.num_candidates if k is None else k
+        if k < 0:
+            raise ValueError(f"k={k} must be >= 0")
+        if not items:
+            return []
+        tok, cfg, dev = self.tokenizer, self.config, self.device
+        per = k + 1
+        prompts = [self.encode_prompt(g, c) for g, c in items]
+        width = max(map(len, prompts))
+        rows = len(prompts) * per
+        ids = torch.full((rows, width), tok.pad_token_id, dtype=torch.long)
+        mask = torch.zeros((rows, width), dtype=torch.long)
+        for i, p in enumerate(prompts):  # left padding: every row's last token is its <sep>
+            ids[i * per:(i + 1) * per, width - len(p):] = torch.tensor(p)
+            mask[i * per:(i + 1) * per, width - len(p):] = 1
+        ids, mask = ids.to(dev), mask.to(dev)
+        greedy = (torch.arange(rows, device=dev) % per) == 0
+        gen = torch.Generator(device=dev).manual_seed(seed)
+        out_tokens, logp, ended = self._sample(ids, mask, greedy, gen)
+
+        results: list[list[Candidate]] = []
+        out_tokens, logp, ended = out_tokens.cpu(), logp.cpu(), ended.cpu()
+        for i in range(len(prompts)):
+            best: dict[str, float] = {}
+            for r in range(i * per, (i + 1) * per):
+                if not ended[r]:
+                    continue
+                seq = out_tokens[r].tolist()
+                seq = seq[: seq.index(tok.eos_token_id)]
+                text = normalize(tok.decode(seq, skip_special_tokens=True))
+                lp = float(logp[r])
+                if text and math.isfinite(lp) and lp > best.get(text, -math.inf):
+                    best[text] = lp
+            results.append([Candidate(t, lp) for t, lp in
+                            sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))])
+        return results
+
+    def _sample(self, ids, mask, greedy, gen):
+        """Incremental decoding with the KV cache; returns (tokens, summed logprobs, ended)."""
+        cfg, tok, model = self.config, self.tokenizer, self.model
+        dev = ids.device
+        rows = ids.shape[0]
+        pos = (mask.cumsum(-1) - 1).clamp(min=0)
+        autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda")
+        with autocast:
+            out = model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True,
+                        logits_to_keep=1)
+        cache, logits = out.cache, out.logits[:, -1].float()
+        next_pos = pos[:, -1:] + 1
+        ended = torch.zeros(rows, dtype=torch.bool, device=dev)
+        total = torch.zeros(rows, dtype=torch.float32, device=dev)
+        steps = []
+        for t in range(cfg.max_new_tokens):
+            logprobs = torch.log_softmax(logits, dim=-1)
+            scaled = logits / cfg.temperature
+            if cfg.top_k and cfg.top_k < scaled.shape[-1]:
+                kth = torch.topk(scaled, cfg.top_k, dim=-1).values[:, -1:]
+                scaled = scaled.masked_fill(scaled < kth, -math.inf)
+            sampled = torch.multinomial(torch.softmax(scaled, dim=-1), 1, generator=gen)[:, 0]
+            choice = torch.where(greedy, logits.argmax(-1), sampled)
+            choice = torch.where(ended, torch.full_like(choice, tok.pad_token_id), choice)
+            gained = logprobs.gather(1, choice[:, None])[:, 0]
+            total = total + torch.where(ended, torch.zeros_like(gained), gained)
+            steps.append(choice)
+            ended = ended | (choice == tok.eos_token_id)
+            if bool(ended.all()) or t + 1 == cfg.max_new_tokens:
+                break
+            mask = torch.cat([mask, torch.ones((rows, 1), dtype=mask.dtype, device=dev)], dim=1)
+            with autocast:
+                out = model(input_ids=choice[:, None], attention_mask=mask,
+                            position_ids=next_pos, cache=cache, use_cache=True)
+            cache, logits = out.cache, out.logits[:, -1].float()
+            next_pos = next_pos + 1
+        return torch.stack(steps, dim=1), total, ended
+
+
+def ensemble_disagreement(proxies: Sequence[Proxy], goal_text: str, context_text: str) -> float:
+    """Confidence signal from an ensemble: ``1 - (votes for the most common greedy step) / n``.
+
+    0.0 when every member's greedy step is the same text (or there is a single member); grows
+    towards ``1 - 1/n`` as they scatter.  A member that proposes nothing casts a vote of its own
+    that matches no other.
+
+    >>> ensemble_disagreement([], "g", "c")
+    0.0
+    """
+    if not proxies:
+        return 0.0
+    votes: list[object] = []
+    for i, p in enumerate(proxies):
+        cands = p.propose(goal_text, context_text, k=0)
+        votes.append(cands[0].text if cands else ("<none>", i))
+    top = Counter(votes).most_common(1)[0][1]
+    return 1.0 - top / len(votes)
+

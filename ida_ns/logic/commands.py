@@ -127,7 +127,7 @@ class CommandReader:
         self.need(sx, 3, "(declare-datatype name (ctor ...))")
         name = self.new_name(sx[1], "datatype", sort_namespace=True)
         tvs, body = self.par(sx[2])
-        self.datatype_group([(name, tvs, body if body is not None else sx[2], sx)])
+        self.datatype_group([(name, tvs, body if body is not None else sx[2], sx[1])])
 
     def declare_datatypes(self, sx: SList) -> None:
         self.need(sx, 3, "(declare-datatypes ((name arity) ...) (decl ...))")
@@ -159,7 +159,7 @@ class CommandReader:
             if len(tvs) != h[1].value:
                 raise self.error(f"datatype {name} has arity {h[1].value} but "
                                  f"{len(tvs)} type parameter(s)", d)
-            group.append((name, tvs, body if body is not None else d, h))
+            group.append((name, tvs, body if body is not None else d, h[0]))
         self.datatype_group(group)
 
     def datatype_group(self, group: list[tuple[str, tuple[str, ...], SExpr, SExpr]]) -> None:

@@ -723,8 +723,9 @@ def parse_term(text: str, theory: Theory, scope: dict[str, Var] | None = None,
     not exactly one term.
 
     >>> from ida_ns.logic.ast import Theory, Var, INT
-    >>> parse_term("(+ x 1)", Theory(), {"x": Var("x", INT)}, INT)
-    App(fn='+', args=(Var(name='x', sort=Sort(name='Int', args=())), IntLit(value=1)), sort=Sort(name='Int', args=()))
+    >>> t = parse_term("(+ x 1)", Theory(), {"x": Var("x", INT)}, INT)
+    >>> t.fn, t.args[1].value, str(t.sort)
+    ('+', 1, 'Int')
     """
     sx = _one_sexpr(text, file, "term")
     el = Elaborator(_env_of(theory), file)

@@ -287,8 +287,9 @@ def _fun_equal(f: FunVal, g: FunVal) -> bool | None:
 
 def smt_symbol(name: str) -> str:
     """A symbol in SMT-LIB syntax, ``|quoted|`` when it is not a simple symbol."""
-    if name and not name[0].isdigit() and all(c.isalnum() or c in _SIMPLE for c in name) \
-            and name.isascii():
+    if name and not name[0].isdigit() and name.isascii() \
+            and all(c.isalnum() or c in _SIMPLE for c in name) \
+            and not (name[0] in "-." and name[1:2].isdigit()):  # z3/cvc5 lex -2 as a number
         return name
     return "|" + name + "|"
 
@@ -433,6 +434,8 @@ class ValueSpace:
         self._finite: dict[tuple, list | None] = {}
         self._enum: dict[tuple, list] = {}
         self._has_fun: dict[Sort, bool] = {}
+        self._tiers: dict[tuple, list | None] = {}
+        self._gen: dict[str, tuple] = {}
 
     # -- sorts -------------------------------------------------------------------------------
     def datatype(self, sort: Sort) -> Datatype | None:
@@ -577,64 +580,137 @@ class ValueSpace:
                         return out
         return out
 
+    # -- enumeration by size (tiers) ---------------------------------------------------------
+    def tier(self, sort: Sort, size: int, domains: Mapping[str, int] | None = None,
+             cap: int = 100_000) -> list | None:
+        """All values of ``sort`` of exactly ``size``, or None when there are more than
+        ``cap``.  Size: a constructor counts 1 plus its fields' sizes; an integer ``n`` counts
+        ``|n|``; booleans, opaque elements and constant functions count their codomain value's
+        size (0 for Bool and opaque elements)."""
+        key = (sort, size, _domains_key(domains), cap)
+        if key in self._tiers:
+            return self._tiers[key]
+        out: list | None
+        if size < 0:
+            out = []
+        elif sort == BOOL:
+            out = [False, True] if size == 0 else []
+        elif sort == INT:
+            out = [0] if size == 0 else [size, -size]
+        elif sort.is_function:
+            cod = self.tier(sort.codomain, size, domains, cap)
+            out = None if cod is None else [TableFun(sort, (), d) for d in cod]
+        else:
+            dt = self.datatype(sort)
+            if dt is None:
+                out = [OpaqueVal(sort.name, i) for i in range(_size_of(domains, sort.name))] \
+                    if size == 0 else []
+            else:
+                out = self._tier_dt(dt, size, domains, cap)
+        self._tiers[key] = out
+        return out
+
+    def _tier_dt(self, dt: Datatype, size: int, domains, cap: int) -> list | None:
+        out: list = []
+        if size == 0:
+            return out
+        for c in dt.ctors:
+            sorts = [fs for _, fs in c.fields]
+            if not sorts:
+                if size == 1:
+                    out.append(make_ctor(c.name, ()))
+                continue
+            for parts in compositions(size - 1, len(sorts)):
+                lists = []
+                for fs, k in zip(sorts, parts):
+                    t = self.tier(fs, k, domains, cap)
+                    if t is None:
+                        return None
+                    if not t:
+                        break
+                    lists.append(t)
+                else:
+                    n = 1
+                    for xs in lists:
+                        n *= len(xs)
+                    if len(out) + n > cap:
+                        return None
+                    out.extend(make_ctor(c.name, args) for args in itertools.product(*lists))
+        return out
+
     # -- random values -----------------------------------------------------------------------
+    def _gen_info(self, dt: Datatype) -> tuple[list, list, list]:
+        """(least-height, recursive, base) constructors of dt, each as
+        (name, field sorts, indices of recursive fields)."""
+        got = self._gen.get(dt.name)
+        if got is None:
+            grp = self.group[dt.name]
+
+            def entry(c):
+                sorts = tuple(fs for _, fs in c.fields)
+                rec = tuple(i for i, fs in enumerate(sorts) if not fs.args and fs.name in grp)
+                return c.name, sorts, rec
+            least = [entry(c) for c in self.min_ctors(dt)]
+            rec = [entry(c) for c in dt.ctors if self.is_recursive(dt, c)]
+            base = [entry(c) for c in dt.ctors if not self.is_recursive(dt, c)]
+            got = self._gen[dt.name] = (least, rec, base)
+        return got
+
     def random(self, sort: Sort, rng: random.Random, size: int,
                domains: Mapping[str, int] | None = None) -> Value:
         """A random value of ``sort`` (see :func:`random_value`); iterative."""
+        rand = rng.random
         out: list = []
         stack: list = [(sort, size)]
         while stack:
             item = stack.pop()
-            if type(item[0]) is str:  # ("build", ctor, n)
-                _, ctor, n = item
-                if n:
-                    args = tuple(out[len(out) - n:])
-                    del out[len(out) - n:]
-                else:
-                    args = ()
+            if type(item[0]) is str:  # (ctor name, arity): build from the last results
+                ctor, n = item
+                args = tuple(out[len(out) - n:])
+                del out[len(out) - n:]
                 out.append(make_ctor(ctor, args))
                 continue
             s, sz = item
             if s == BOOL:
-                out.append(rng.random() < 0.5)
+                out.append(rand() < 0.5)
             elif s == INT:
                 bound = max(sz, 1)
-                if rng.random() < 0.1:
+                if rand() < 0.1:
                     bound = 10 * bound + 10
-                out.append(rng.randint(-bound, bound))
+                out.append(int(rand() * (2 * bound + 1)) - bound)
             elif s.is_function:
                 out.append(self._random_table(s, rng, sz, domains))
             else:
                 dt = self.datatype(s)
                 if dt is None:
-                    out.append(OpaqueVal(s.name, rng.randrange(_size_of(domains, s.name))))
+                    out.append(OpaqueVal(s.name, int(rand() * _size_of(domains, s.name))))
                     continue
-                c = self._choose_ctor(dt, rng, sz)
-                fields = [fs for _, fs in c.fields]
-                stack.append(("build", c.name, len(fields)))
-                stack.extend(reversed(list(zip(fields, self._field_sizes(dt, fields, rng, sz)))))
+                least, rec, base = self._gen_info(dt)
+                if sz <= 0:
+                    choice = least
+                elif rec and base:
+                    choice = base if rand() < 1.0 / (sz + 1) else rec
+                else:
+                    choice = rec or base
+                name, sorts, rec_idx = choice[int(rand() * len(choice))]
+                if not sorts:
+                    out.append(make_ctor(name, ()))
+                    continue
+                stack.append((name, len(sorts)))
+                sizes = self._field_sizes(len(sorts), rec_idx, rand, sz)
+                for k in range(len(sorts) - 1, -1, -1):
+                    stack.append((sorts[k], sizes[k]))
         return out[0]
 
-    def _choose_ctor(self, dt: Datatype, rng: random.Random, size: int):
-        if size <= 0:
-            return rng.choice(self.min_ctors(dt))
-        rec = [c for c in dt.ctors if self.is_recursive(dt, c)]
-        base = [c for c in dt.ctors if not self.is_recursive(dt, c)]
-        if rec and base:
-            return rng.choice(base) if rng.random() < 1.0 / (size + 1) else rng.choice(rec)
-        return rng.choice(dt.ctors)
-
-    def _field_sizes(self, dt: Datatype, fields: list[Sort], rng: random.Random,
-                     size: int) -> list[int]:
-        """Sizes for the fields, each below ``size``: recursive fields share ``size - 1``."""
-        budget = max(size - 1, 0)
-        grp = self.group[dt.name]
-        rec = [i for i, s in enumerate(fields) if not s.args and s.name in grp]
-        sizes = [rng.randint(0, budget) if budget else 0 for _ in fields]
+    @staticmethod
+    def _field_sizes(n: int, rec: tuple, rand, size: int) -> list[int]:
+        """Sizes for n fields, each below ``size``: the recursive ones share ``size - 1``."""
+        budget = size - 1 if size > 0 else 0
+        sizes = [int(rand() * (budget + 1)) for _ in range(n)] if budget else [0] * n
         if len(rec) == 1:
             sizes[rec[0]] = budget
         elif rec:
-            cuts = sorted(rng.randint(0, budget) for _ in range(len(rec) - 1))
+            cuts = sorted(int(rand() * (budget + 1)) for _ in range(len(rec) - 1))
             bounds = [0, *cuts, budget]
             for j, i in enumerate(rec):
                 sizes[i] = bounds[j + 1] - bounds[j]
@@ -648,6 +724,20 @@ class ValueSpace:
             key = tuple(self.random(d, rng, sub, domains) for d in sort.domain)
             entries.append((key, self.random(sort.codomain, rng, sub, domains)))
         return TableFun(sort, tuple(entries), self.random(sort.codomain, rng, sub, domains))
+
+
+def compositions(n: int, k: int) -> Iterator[tuple[int, ...]]:
+    """The ways to write ``n`` as an ordered sum of ``k`` parts >= 0.
+
+    >>> list(compositions(2, 2))
+    [(0, 2), (1, 1), (2, 0)]
+    """
+    if k == 1:
+        yield (n,)
+        return
+    for first in range(n + 1):
+        for rest in compositions(n - first, k - 1):
+            yield (first, *rest)
 
 
 def _size_of(domains: Mapping[str, int] | None, name: str) -> int:

@@ -356,3 +356,21 @@ def test_parse_sort_should_fail(nat_theory):
     with pytest.raises(SpecError) as info:
         parse_sort("(List Nat)", nat_theory)
     assert info.value.token == "List"
+
+
+def test_tip_par_declarations_and_old_datatype_syntax_should_succeed():
+    p = parse_text("""
+      (declare-datatypes (a) ((list (nil) (cons (head a) (tail (list a))))))
+      (declare-fun f (par (a) (((list a)) a)))
+      (declare-const e (par (a) (list a)))
+      (define-funs-rec
+        ((par (a) (ev ((x (list a))) Bool)) (par (a) (od ((x (list a))) Bool)))
+        ((match x ((nil true) ((cons _ t) (od t))))
+         (match x ((nil false) ((cons _ t) (ev t))))))
+      (prove (par (b) (and (ev (as e (list b))) (= (f (_ e Int)) 1) (ev (_ nil Bool)))))""")
+    th = p.theory
+    assert th.sorts == ("b",)
+    assert [f.name for f in th.funs] == ["f", "e_b", "e_Int"]
+    assert [[d.name for d in g] for g in th.defs] == [["ev_b", "od_b"], ["ev_Bool", "od_Bool"]]
+    assert th.fundef("od_b").body.cases[1].pattern.vars[1] == Var("t", Sort("list_b"))
+    sortcheck_problem(p)

@@ -45,7 +45,10 @@ class CommandReader:
 
         self._collect_names(sxs)
         for sx in sxs:
-            self.command(sx)
+            try:
+                self.command(sx)
+            except RecursionError:
+                raise self.error("command nested too deeply to process", sx) from None
         return monomorphise(self)
 
     def _collect_names(self, sxs: list[SExpr]) -> None:

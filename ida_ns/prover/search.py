@@ -122,7 +122,8 @@ class Search:
                  library: LemmaLibrary | None = None,
                  proved_cache: dict[str, ProofNode] | None = None,
                  on_event: Callable[[str, dict], None] | None = None,
-                 deadline: float | None = None):
+                 deadline: float | None = None, accept_unverified: bool = False):
+        self.accept_unverified = accept_unverified  # ablation only (--no-verify)
         self.checker = checker
         self.policy = policy
         self.budget = budget or Budget()
@@ -140,6 +141,7 @@ class Search:
         if self.deadline is not None:
             end = min(end, self.deadline)
         root = _ONode(goal, None, 0, 0.0)
+        self._end = end
         self._try_direct([root])
         frontier: list = []
         if root.status == OPEN:
@@ -194,8 +196,10 @@ class Search:
         if not todo:
             return
         lemma_sets = [self._lemmas_for(n.goal) for n in todo]
+        remaining = getattr(self, "_end", time.perf_counter() + 1e9) - time.perf_counter()
+        timeout = max(0.05, min(self.budget.leaf_timeout_s, remaining))
         verdicts = self.checker.close_leaves([(n.goal, ls) for n, ls in zip(todo, lemma_sets)],
-                                             self.budget.leaf_timeout_s)
+                                             timeout)
         self.stats.leaves += len(todo)
         for n, ls, v in zip(todo, lemma_sets, verdicts):
             n.lib_version = self.library.version
@@ -210,51 +214,17 @@ class Search:
             self._try_direct([node])
             if node.status != OPEN:
                 return
-        proposals = list(self.policy.propose(node.goal, node.depth))
-        overrides = sum(1 for p in proposals if p.source.endswith("override"))
-        self.stats.overrides += overrides
-        ancestors = self._ancestor_keys(node)
         new_children: list[_ONode] = []
-        kept = 0
-        for p in proposals:
-            if time.perf_counter() >= end:
-                break
-            src = p.source
-            self.stats.proposed[src] += 1
-            if p.step is None:
-                self.stats.unparsed[src] += 1
-                self._reject(p, p.error or "unparsed")
-                continue
-            if isinstance(p.step, Direct):
-                # Direct is tried when a node is created; a proposal of it is correct
-                # exactly when that try succeeded (the node would not be open then).
-                self.stats.rejected[src] += 1
-                self._reject(p, "direct: solver could not close the goal")
-                continue
-            if kept >= self.budget.max_steps_per_goal:
-                break
-            result = self.checker.gate(node.goal, p.step)
-            if not isinstance(result, Accepted):
-                self.stats.rejected[src] += 1
-                self._reject(p, result.reason)
-                continue
-            if any(self._key(g) in ancestors for g in result.subgoals):
-                self.stats.rejected[src] += 1
-                self._reject(p, "circular: a subgoal repeats an ancestor goal")
-                continue
-            self.stats.accepted[src] += 1
-            kept += 1
-            a = _ANode(p.step, node, src, p.text)
-            node.children.append(a)
-            step_cost = 1.0 - p.score + (1.5 if isinstance(p.step, Lemma) else 0.0)
-            for g in result.subgoals:
-                c = _ONode(g, a, node.depth + 1,
-                           node.cost + step_cost + 0.02 * size(g.concl))
-                a.children.append(c)
-                new_children.append(c)
-            if self.on_event:
-                self.on_event("amplify", {"goal": node.key, "step": p.text, "source": src,
-                                          "subgoals": [c.key for c in a.children]})
+        proposals = list(self.policy.propose(node.goal, node.depth))
+        escalated = self._consider(node, proposals, new_children, end)
+        fallback = getattr(self.policy, "fallback", None)
+        if not node.children and fallback is not None and not escalated \
+                and time.perf_counter() < end:
+            # every candidate failed: escalate to the overseer
+            escalated = self._consider(node, list(fallback(node.goal, node.depth)),
+                                       new_children, end)
+        if escalated:
+            self.stats.overrides += 1
         if not node.children:
             self._mark_failed(node)
             return
@@ -268,8 +238,67 @@ class Search:
                 heapq.heappush(frontier, (c.cost, next(self._tie), c))
         # Nodes proved above propagate eagerly; a node whose step failed might still be open.
 
-    def _key(self, goal: Goal) -> str:
-        return goal.key()
+    def _consider(self, node: _ONode, proposals: list[Proposal], new_children: list,
+                  end: float) -> bool:
+        """Gate each proposal; accepted ones become AND nodes.  Returns whether any proposal
+        was an escalation to the overseer."""
+        escalated = any(p.source.endswith("override") for p in proposals)
+        ancestors = self._ancestor_keys(node)
+        kept = 0
+        for p in proposals:
+            if time.perf_counter() >= end:
+                break
+            src = p.source
+            self.stats.proposed[src] += 1
+            if p.step is None:
+                self.stats.unparsed[src] += 1
+                self._reject(p, p.error or "unparsed")
+                continue
+            if isinstance(p.step, Direct):
+                if self.accept_unverified and not src.startswith("H"):
+                    # ablation (--no-verify): the proxy's word closes the goal
+                    self.stats.accepted[src] += 1
+                    self._mark_proved(node, ProofNode(node.goal, Direct(()), (), "unverified",
+                                                      0.0, src))
+                    return escalated
+                # Direct is tried when a node is created; a proposal of it is correct
+                # exactly when that try succeeded (the node would not be open then).
+                self.stats.rejected[src] += 1
+                self._reject(p, "direct: solver could not close the goal")
+                continue
+            if kept >= self.budget.max_steps_per_goal:
+                break
+            if self.accept_unverified and not src.startswith("H"):
+                result = self.checker.gate_unverified(node.goal, p.step)
+            else:
+                result = self.checker.gate(node.goal, p.step)
+            if not isinstance(result, Accepted):
+                self.stats.rejected[src] += 1
+                self._reject(p, result.reason)
+                continue
+            if any(g.key() in ancestors for g in result.subgoals):
+                self.stats.rejected[src] += 1
+                self._reject(p, "circular: a subgoal repeats an ancestor goal")
+                continue
+            self.stats.accepted[src] += 1
+            kept += 1
+            a = _ANode(p.step, node, src, p.text)
+            node.children.append(a)
+            step_cost = 1.0 - p.score + (1.5 if isinstance(p.step, Lemma) else 0.0)
+            for g in result.subgoals:
+                c = _ONode(g, a, node.depth + 1,
+                           node.cost + step_cost + 0.02 * size(g.concl))
+                a.children.append(c)
+                new_children.append(c)
+            if self.accept_unverified and not src.startswith("H") \
+                    and isinstance(p.step, Lemma):
+                # ablation: the lemma is assumed, not proved
+                self._mark_proved(a.children[0], ProofNode(
+                    a.children[0].goal, Direct(()), (), "assumed", 0.0, src))
+            if self.on_event:
+                self.on_event("amplify", {"goal": node.key, "step": p.text, "source": src,
+                                          "subgoals": [c.key for c in a.children]})
+        return escalated
 
     @staticmethod
     def _ancestor_keys(node: _ONode) -> set[str]:

@@ -131,6 +131,14 @@ class Checker:
                 return Rejected("generalized goal has a counterexample", cex)
         return Accepted(subgoals)
 
+    def gate_unverified(self, goal: Goal, step: Step) -> GateResult:
+        """The ``--no-verify`` ablation: only the rule is applied (the step must still be
+        well-formed to have subgoals at all); no testing, no solver."""
+        try:
+            return Accepted(apply_step(step, goal))
+        except StepError as e:
+            return Rejected(str(e))
+
     def counterexample(self, goal: Goal) -> tuple[tuple[str, str], ...] | None:
         """A validated counterexample to ``goal`` found by random testing, or None."""
         from ..counterexample import find_counterexample

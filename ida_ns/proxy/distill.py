@@ -30,7 +30,7 @@ import torch
 
 import ida_ns
 from ida_ns.proxy.config import DistillConfig, ProxyConfig
-from ida_ns.proxy.model import Proxy, normalize
+from ida_ns.proxy.model import Proxy, cpu_threads, normalize
 
 Pair = tuple[str, str, str]  # (goal text, context text, step text)
 IGNORE = -100  # label of tokens that carry no loss (prompt, padding)
@@ -168,10 +168,13 @@ def distill(parent: Proxy | None, pairs: Iterable[Sequence[str]],
     texts of the pairs; pass a theory-wide corpus so later rounds' symbols are whole tokens).
     The parent itself is never modified.
     """
+    device = resolve_device(cfg.device)
     # 1. dataset
     pairs, replay = list(pairs), list(replay)
     new, rep = build_dataset(pairs, replay, cfg.replay_ratio, cfg.seed)
     examples = sorted(new + rep)
+    if not examples:
+        raise ValueError("nothing to train on: 0 pairs offered (and no replay)")
     data_hash = dataset_sha256(examples)
 
     # 2. initialisation: X_{k+1} starts as a copy of X_k (or fresh)
@@ -183,23 +186,20 @@ def distill(parent: Proxy | None, pairs: Iterable[Sequence[str]],
         if proxy_config is not None and proxy_config != parent.config:
             raise ValueError("proxy_config differs from the parent's; a child keeps its "
                              "parent's shape (pass proxy_config=None)")
+        if tokenizer_corpus is not None:
+            raise ValueError("tokenizer_corpus is for generation 0 only: a child keeps its "
+                             "parent's vocabulary (pass tokenizer_corpus=None)")
         proxy = parent.clone()
     encoded, skipped = encode_all(proxy, examples)
     if not encoded:
         raise ValueError(f"nothing to train on: {len(examples)} pairs offered, {skipped} had "
                          f"steps longer than max_new_tokens={proxy.config.max_new_tokens}")
 
-    device = resolve_device(cfg.device)
     cuda = device.type == "cuda"
     use_bf16 = _switch(cfg.bf16, cuda) and (not cuda or torch.cuda.is_bf16_supported())
     use_compile = _switch(cfg.compile, cuda)
-    prev_threads = torch.get_num_threads()
-    if not cuda and cfg.num_threads > 0:
-        torch.set_num_threads(cfg.num_threads)
-    try:
+    with cpu_threads(0 if cuda else cfg.num_threads):
         metrics = _train(proxy, encoded, cfg, device, use_bf16, use_compile)
-    finally:
-        torch.set_num_threads(prev_threads)
     metrics["skipped_too_long"] = skipped
 
     # 3. save with the card

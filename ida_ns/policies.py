@@ -53,16 +53,22 @@ class ProxyPolicy:
 
     name = "proxy"
 
-    def __init__(self, proxy, k: int = 6, seed: int = 0):
+    def __init__(self, proxy, k: int = 6, seed: int = 0, drop_direct: bool = True):
         self.proxy = proxy
         self.k = k
         self.seed = seed
         self.calls = 0
+        # With the gate on, the search already tried Direct when the goal was created; a
+        # "direct" candidate is then redundant and is dropped rather than proposed.
+        self.drop_direct = drop_direct
 
     def candidates(self, goal: Goal):
         g, c = goal_prompt(goal)
         self.calls += 1
-        return self.proxy.propose(g, c, self.k, seed=self.seed + self.calls)
+        cands = self.proxy.propose(g, c, self.k, seed=self.seed + self.calls)
+        if self.drop_direct:
+            cands = [x for x in cands if x.text.strip() != "direct"]
+        return cands
 
     def propose(self, goal: Goal, depth: int) -> list[Proposal]:
         return parse_candidates(goal, self.candidates(goal), "proxy")
@@ -78,8 +84,8 @@ class EscalatingPolicy:
 
     def __init__(self, proxy, overseer: Overseer | None = None, k: int = 6,
                  threshold: float = 0.35, members: Sequence = (), max_disagreement: float = 0.5,
-                 seed: int = 0):
-        self.proxy_policy = ProxyPolicy(proxy, k, seed)
+                 seed: int = 0, drop_direct: bool = True):
+        self.proxy_policy = ProxyPolicy(proxy, k, seed, drop_direct)
         self.overseer = overseer or Overseer()
         self.threshold = threshold
         self.members = list(members)

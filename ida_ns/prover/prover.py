@@ -61,7 +61,11 @@ class ProveResult:
 def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | None = None,
                   policy: Policy | None = None, on_event=None,
                   library: LemmaLibrary | None = None,
-                  proved_cache: dict | None = None) -> ProveResult:
+                  proved_cache: dict | None = None,
+                  accept_unverified: bool = False) -> ProveResult:
+    """Prove ``problem``.  ``policy`` is a Policy, or a factory taking the explorer's
+    conjecture source (or None) and returning one; None means the overseer H.
+    ``accept_unverified`` is the --no-verify ablation (proxy steps skip the gate)."""
     cfg = config or ProverConfig()
     t0 = time.perf_counter()
     deadline = t0 + cfg.budget_s
@@ -92,15 +96,20 @@ def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | Non
     library = library if library is not None else LemmaLibrary()
     proved_cache = proved_cache if proved_cache is not None else {}
     explorer = None
-    if cfg.explore and policy is None:
+    if cfg.explore:
         from .explore import Explorer
 
         explorer = Explorer(problem.theory, goal, seed=cfg.seed)
-    policy = policy or Overseer(conjectures=explorer.relevant if explorer else None)
+    conjectures = explorer.relevant if explorer else None
+    if policy is None:
+        policy = Overseer(conjectures=conjectures)
+    elif not hasattr(policy, "propose"):
+        policy = policy(conjectures)
     budget = Budget(wall_s=cfg.budget_s * (cfg.first_phase if explorer else 1.0),
                     max_nodes=cfg.max_nodes, max_depth=cfg.max_depth,
                     leaf_timeout_s=cfg.leaf_timeout_s)
-    search = Search(checker, policy, budget, library, proved_cache, on_event, deadline)
+    search = Search(checker, policy, budget, library, proved_cache, on_event, deadline,
+                    accept_unverified)
     result = search.run(goal)
     stats = result.stats
     tried = proved = 0
@@ -130,7 +139,7 @@ def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | Non
                         max_nodes=60, max_depth=cfg.max_depth,
                         leaf_timeout_s=cfg.leaf_timeout_s)
             result = Search(checker, policy, mb, library, proved_cache, on_event,
-                            deadline).run(goal)
+                            deadline, accept_unverified).run(goal)
             _merge(stats, result.stats)
             if result.proved:
                 break

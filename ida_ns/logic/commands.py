@@ -9,9 +9,9 @@ monomorphic :class:`~ida_ns.logic.ast.Problem`.  Used through
 from __future__ import annotations
 
 from ..errors import SpecError, UnsupportedFeature
-from .ast import BOOL, BUILTINS, Problem, Sort, Term, Var, tester_name
+from .ast import BOOL, Problem, Sort, Term, tester_name
 from .parser import (
-    BUILTIN_SORTS, CTOR, DECLARED, DEFINED, FUN_SORT_NAMES, RESERVED, DatatypeDecl, Elaborator,
+    BUILTIN_SORTS, CTOR, DECLARED, DEFINED, FUN_SORT_NAMES, DatatypeDecl, Elaborator,
     Env, FunctionDecl, SortClash, SymSig, TyVar, sort_tyvars,
 )
 from .sexpr import NUMERAL, SYMBOL, Atom, SExpr, SList
@@ -387,4 +387,3 @@ _COMMANDS = {
     "check-sat": CommandReader.check_sat,
 }
 
-__all__ = ["CommandReader", "BUILTINS", "RESERVED", "Var"]

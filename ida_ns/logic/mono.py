@@ -24,7 +24,7 @@ from .ast import (
     PatCon, PatVar, Problem, Quant, Sort, Term, Theory, Var, and_, not_, subterms, tester_name,
 )
 from .parser import (
-    BUILTIN_SORTS, CTOR, DECLARED, DEFINED, FUN_SORT_NAMES, RESERVED, SELECTOR, TESTER,
+    BUILTIN_SORTS, CTOR, FUN_SORT_NAMES, RESERVED, SELECTOR, TESTER,
     Elaborator, Skolem, SymSig, sort_match, sort_subst,
 )
 
@@ -398,4 +398,3 @@ def _sccs(n: int, succ: list[set[int]]) -> list[int]:
     return comp
 
 
-__all__ = ["monomorphise", "DECLARED", "DEFINED"]

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 
 from .ast import (
-    App, BoolLit, Datatype, FunDecl, FunDef, HoApp, IntLit, Lambda, Let, Match, PatCon, PatVar,
+    App, BoolLit, Datatype, FunDecl, FunDef, HoApp, IntLit, Lambda, Let, Match, PatCon,
     Problem, Quant, Sort, Term, Theory, Var, all_var_names, subterms,
 )
 from .sexpr import is_simple_symbol

@@ -63,6 +63,10 @@ class Counterexample:
     interpretation: tuple[tuple[str, str], ...] = ()
     axioms_checked: bool = True  # False: some axiom was only tested on sampled instances
     instances: int = 0  # instances evaluated by the search until this one
+    # the interpretation as values: uninterpreted sorts' domain sizes, and the declared
+    # functions' values at the points the evaluation used (any values elsewhere will do)
+    domain_sizes: tuple[tuple[str, int], ...] = ()
+    table: tuple[tuple[str, tuple, Value], ...] = ()
 
     def as_dict(self) -> dict[str, str]:
         return dict(self.assignment)
@@ -446,6 +450,8 @@ class _Search:
             interpretation=description,
             axioms_checked=checked,
             instances=self.counts["instances"],
+            domain_sizes=tuple(sorted(fresh.sizes.items())) if self.uninterpreted else (),
+            table=fresh.queried(),
         )
 
     def _collect_uninterpreted(self, s: Sort, out: set) -> None:

@@ -50,6 +50,7 @@ from __future__ import annotations
 import itertools
 import operator
 import sys
+from math import prod
 from typing import Callable, Mapping, Sequence
 
 from ..errors import UnsupportedFeature
@@ -57,7 +58,7 @@ from .ast import (App, BoolLit, HoApp, IntLit, Lambda, Let, Match, PatCon, Quant
                   Var, depth, free_vars)
 from .symbols import CTOR, DECLARED, DEFINED, SELECTOR, TESTER, symbol_table
 from .values import _new, _set_args, _set_ctor, _set_hash  # fast CtorVal construction
-from .values import (Closure, CtorVal, EvalAbort, FunctionEquality, Interpretation, NotGround,
+from .values import (Closure, CtorVal, EvalAbort, OpaqueVal, TableFun, FunctionEquality, Interpretation, NotGround,
                      OutOfFuel, Undetermined, Value, make_ctor, show_value, smt_equal,
                      value_space)
 
@@ -123,7 +124,7 @@ class Evaluator:
         self._funs: dict[str, _Fun] = {}
         self._memo: dict[int, tuple] = {}
         self._qdom: dict[tuple, tuple] = {}
-        self._st = [0, 0]  # [fuel left, current call depth]
+        self._st = [0, 0, 0]  # [fuel left, current call depth, runs in progress]
         self._frames_per_call = 6 + max((depth(d.body) for d in self._defs.values()), default=0)
         self._interp = interp if interp is not None else Interpretation(theory)
 
@@ -194,6 +195,7 @@ class Evaluator:
             saved = st[0], st[1]
             st[0] = ev.fuel
             st[1] = 0
+            st[2] += 1
             need = ev.max_depth * ev._frames_per_call + tdepth + 10_000
             old = sys.getrecursionlimit()
             if old < need:
@@ -206,6 +208,7 @@ class Evaluator:
                 if old < need and sys.getrecursionlimit() == need:
                     sys.setrecursionlimit(old)
                 st[0], st[1] = saved  # a run nested in another leaves the outer one's budget
+                st[2] -= 1
 
         return run
 
@@ -278,9 +281,12 @@ class Evaluator:
             if kind == DEFINED:
                 return self._c_call(self._fun(name), fs)
             if kind == DECLARED:
-                return self._c_declared(name, fs)
+                return self._c_declared(name, fs, [a.sort for a in t.args])
         builtin = _BUILTINS.get(name)
         if builtin is None:
+            opaque = _opaque_constant(t, self._space)
+            if opaque is not None:  # S!val!i, as value_to_term writes opaque elements
+                return lambda env: opaque
             raise UnsupportedFeature(f"cannot evaluate unknown symbol {name!r}", token=name)
         if name in ("=", "distinct") and self._space.has_functions(t.args[0].sort):
             return builtin(fs, smt_equal)
@@ -338,10 +344,18 @@ class Evaluator:
                 return r
         return call
 
-    def _c_declared(self, name: str, fs: list[Compiled]) -> Compiled:
+    def _c_declared(self, name: str, fs: list[Compiled], sorts: list) -> Compiled:
         ev = self
         if not fs:
             return lambda env: ev._interp.apply(name, ())
+        if any(self._space.has_functions(s) for s in sorts):
+            # the interpretation must give extensionally equal arguments equal values
+            def declared_ho(env):
+                args = []
+                for f, s in zip(fs, sorts):
+                    args.append(ev._canonical(f(env), s, name))
+                return ev._interp.apply(name, tuple(args))
+            return declared_ho
 
         def declared(env):
             args = []
@@ -349,6 +363,21 @@ class Evaluator:
                 args.append(f(env))
             return ev._interp.apply(name, tuple(args))
         return declared
+
+    def _canonical(self, v: Value, sort, name: str) -> Value:
+        """A function argument of a declared function as its complete table (the same for
+        every extensionally equal function), when its domain is finite and its values hold no
+        functions; otherwise the application is undetermined."""
+        if not self._space.has_functions(sort):
+            return v
+        if sort.is_function and not self._space.has_functions(sort.codomain):
+            domains = self._interp.domains()
+            doms = [self._space.finite_domain(d, domains) for d in sort.domain]
+            if all(d is not None for d in doms) and prod(len(d) for d in doms) <= 64:
+                points = list(itertools.product(*doms))
+                entries = tuple((p, v.apply(p)) for p in points)
+                return TableFun(sort, entries, entries[0][1])
+        raise Undetermined(f"{name} applied to a function value that cannot be tabulated")
 
     def _c_match(self, t: Match, scope: dict, fr: _Frame) -> Compiled:
         scrut = self._c(t.scrutinee, scope, fr)
@@ -480,7 +509,7 @@ class Evaluator:
         body = self._c(t.body, inner, inner_fr)
         pad = [None] * (inner_fr.n - k)
         arity = len(t.vars)
-        st, maxd, oof = self._st, self.max_depth, self._out_of_fuel
+        ev, st, maxd, oof = self, self._st, self.max_depth, self._out_of_fuel
 
         def make(env):
             cap = [env[i] for i in outer]
@@ -488,6 +517,8 @@ class Evaluator:
             def call(args: tuple):
                 if len(args) != arity:
                     raise TypeError(f"lambda of {arity} arguments applied to {len(args)}")
+                if not st[2]:  # applied after the run that made it: start a run of its own
+                    return ev._runner(lambda _env: call(args), 0, 0)(())
                 frame = cap + list(args)
                 if pad:
                     frame.extend(pad)
@@ -555,6 +586,14 @@ def _c_ctor(name: str, fs: list[Compiled]) -> Compiled:
             args.append(f(env))
         return make_ctor(name, tuple(args))
     return ctor
+
+
+def _opaque_constant(t: App, space) -> OpaqueVal | None:
+    prefix = t.sort.name + "!val!"
+    if not t.args and space.is_uninterpreted(t.sort) and t.fn.startswith(prefix) \
+            and t.fn[len(prefix):].isdigit():
+        return OpaqueVal(t.sort.name, int(t.fn[len(prefix):]))
+    return None
 
 
 def _c_selector(name: str, ctor: str, k: int, a: Compiled) -> Compiled:

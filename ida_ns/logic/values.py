@@ -717,8 +717,12 @@ class ValueSpace:
         return sizes
 
     def _random_table(self, sort: Sort, rng: random.Random, size: int, domains) -> TableFun:
+        """A table with up to 3 entries; a constant one when the domain holds functions (a
+        lookup by function values would not respect extensional equality)."""
         sub = max(size // 2, 0)
         n = rng.randint(0, min(max(size, 0), 3))
+        if any(self.has_functions(d) for d in sort.domain):
+            n = 0
         entries = []
         for _ in range(n):
             key = tuple(self.random(d, rng, sub, domains) for d in sort.domain)

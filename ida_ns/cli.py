@@ -54,8 +54,8 @@ def cmd_prove(args) -> int:
     cfg = ProverConfig(budget_s=args.budget, solver=args.solver,
                        leaf_timeout_s=args.leaf_timeout)
     with _pool(args.solver, args.leaf_timeout, workers=args.workers) as pool:
-        checker = Checker(pool.prove_many, args.solver, args.leaf_timeout,
-                          VerdictCache(args.cache) if args.cache else None)
+        checker = Checker.from_pool(pool, leaf_timeout_s=args.leaf_timeout,
+                                    cache=VerdictCache(args.cache) if args.cache else None)
         result = prove_problem(problem, checker, cfg)
     if args.cert and result.proof is not None:
         save_certificate(args.cert, problem, result, args.solver)

@@ -66,9 +66,10 @@ def run(cfg: RunConfig) -> list[dict]:
           f"rounds 0..{cfg.rounds}; run directory {run_dir}", flush=True)
 
     with SolverPool(cfg.solver, workers=cfg.workers, timeout_s=cfg.leaf_timeout_s) as pool:
-        checker = Checker(pool.prove_many, cfg.solver, cfg.leaf_timeout_s,
-                          VerdictCache(run_dir / "verdicts.jsonl"), seed=cfg.seed,
-                          on_event=lambda kind, data: audit.append(kind, data))
+        checker = Checker.from_pool(pool, leaf_timeout_s=cfg.leaf_timeout_s,
+                                    cache=VerdictCache(run_dir / "verdicts.jsonl"),
+                                    seed=cfg.seed,
+                                    on_event=lambda kind, data: audit.append(kind, data))
         proxy = _current_proxy(run_dir, cfg, state, pset, train, audit)
         previous = None
         while state.round <= cfg.rounds:

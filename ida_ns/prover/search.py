@@ -142,6 +142,14 @@ class Search:
             end = min(end, self.deadline)
         root = _ONode(goal, None, 0, 0.0)
         self._end = end
+        saved_deadline = self.checker.deadline
+        self.checker.deadline = end
+        try:
+            return self._run(root, goal, t0, end)
+        finally:
+            self.checker.deadline = saved_deadline
+
+    def _run(self, root, goal, t0, end) -> SearchResult:
         self._try_direct([root])
         frontier: list = []
         if root.status == OPEN:

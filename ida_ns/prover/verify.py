@@ -103,7 +103,7 @@ class Checker:
     def __init__(self, prove_many: ProveMany, solver: str = "z3", leaf_timeout_s: float = 0.5,
                  cache: VerdictCache | None = None, test_trials: int = 300,
                  test_time_s: float = 0.3, seed: int = 0,
-                 on_event: Callable[[str, dict], None] | None = None):
+                 on_event: Callable[[str, dict], None] | None = None, parallelism: int = 2):
         self.prove_many = prove_many
         self.solver = solver
         self.leaf_timeout_s = leaf_timeout_s
@@ -112,8 +112,17 @@ class Checker:
         self.test_time_s = test_time_s
         self.seed = seed
         self.on_event = on_event
+        self.parallelism = max(1, parallelism)  # solver workers behind prove_many
+        self.deadline: float | None = None  # set by a search: no check runs past it
         self.solver_calls = 0
         self.solver_time_s = 0.0
+
+    @classmethod
+    def from_pool(cls, pool, **kw) -> "Checker":
+        """A checker whose leaves run on a :class:`solvers.pool.SolverPool`."""
+        kw.setdefault("solver", pool.solver)
+        kw.setdefault("parallelism", pool.workers)
+        return cls(pool.prove_many, **kw)
 
     # ---- steps -------------------------------------------------------------------------
     def gate(self, goal: Goal, step: Step) -> GateResult:
@@ -143,9 +152,12 @@ class Checker:
         """A validated counterexample to ``goal`` found by random testing, or None."""
         from ..counterexample import find_counterexample
 
+        budget = self.test_time_s
+        if self.deadline is not None:
+            budget = max(0.02, min(budget, self.deadline - time.perf_counter()))
         cex = find_counterexample(goal.theory, goal.concl, fixed=goal.fixed, hyps=goal.hyps,
                                   trials=self.test_trials, seed=self.seed,
-                                  time_budget_s=self.test_time_s)
+                                  time_budget_s=budget)
         if cex is None:
             return None
         return tuple(cex.assignment.items()) if isinstance(cex.assignment, dict) else tuple(
@@ -166,14 +178,24 @@ class Checker:
             else:
                 todo.append(i)
                 keys.append(k)
-        if todo:
+        # In chunks of the pool's parallelism, so that a deadline stops between chunks.
+        for c in range(0, len(todo), self.parallelism):
+            chunk = todo[c:c + self.parallelism]
+            ckeys = keys[c:c + self.parallelism]
+            t = timeout_s
+            if self.deadline is not None:
+                t = min(t, self.deadline - time.perf_counter())
+                if t <= 0.01:
+                    for i in chunk:
+                        out[i] = Unknown("budget: search deadline", solver=self.solver)
+                    continue
             t0 = time.perf_counter()
-            verdicts = self.prove_many([items[i][0].query(items[i][1]) for i in todo], timeout_s)
+            verdicts = self.prove_many([items[i][0].query(items[i][1]) for i in chunk], t)
             self.solver_time_s += time.perf_counter() - t0
-            self.solver_calls += len(todo)
-            for i, k, v in zip(todo, keys, verdicts):
+            self.solver_calls += len(chunk)
+            for i, k, v in zip(chunk, ckeys, verdicts):
                 out[i] = v
-                self.cache.put(k, v, timeout_s)
+                self.cache.put(k, v, t)
                 if self.on_event:
                     self.on_event("verdict", {"query": k, "status": v.status,
                                               "solver": v.solver, "version": v.version,

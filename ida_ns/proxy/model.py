@@ -237,17 +237,14 @@ class Proxy:
         per = k + 1
         prompts = [self.encode_prompt(g, c) for g, c in items]
         width = max(map(len, prompts))
-        rows = len(prompts) * per
-        ids = torch.full((rows, width), tok.pad_token_id, dtype=torch.long)
-        mask = torch.zeros((rows, width), dtype=torch.long)
+        ids = torch.full((len(prompts), width), tok.pad_token_id, dtype=torch.long)
+        mask = torch.zeros((len(prompts), width), dtype=torch.long)
         for i, p in enumerate(prompts):  # left padding: every row's last token is its <sep>
-            ids[i * per:(i + 1) * per, width - len(p):] = torch.tensor(p)
-            mask[i * per:(i + 1) * per, width - len(p):] = 1
-        ids, mask = ids.to(dev), mask.to(dev)
-        greedy = (torch.arange(rows, device=dev) % per) == 0
+            ids[i, width - len(p):] = torch.tensor(p)
+            mask[i, width - len(p):] = 1
         gen = torch.Generator(device=dev).manual_seed(seed)
         with cpu_threads(self.cpu_threads if dev.type == "cpu" else 0):
-            out_tokens, logp, ended = self._sample(ids, mask, greedy, gen)
+            out_tokens, logp, ended = self._sample(ids.to(dev), mask.to(dev), per, gen)
 
         results: list[list[Candidate]] = []
         out_tokens, logp, ended = out_tokens.cpu(), logp.cpu(), ended.cpu()
@@ -266,18 +263,25 @@ class Proxy:
                             sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))])
         return results
 
-    def _sample(self, ids, mask, greedy, gen):
-        """Incremental decoding with the KV cache; returns (tokens, summed logprobs, ended)."""
+    def _sample(self, ids, mask, per: int, gen):
+        """Incremental decoding with the KV cache: each prompt is encoded once, then its cache
+        is repeated into ``per`` rows (row 0 of each group greedy, the others sampled).
+        Returns (tokens, summed logprobs, ended) for the ``len(ids) * per`` rows."""
         cfg, tok, model = self.config, self.tokenizer, self.model
         dev = ids.device
-        rows = ids.shape[0]
+        rows = ids.shape[0] * per
         pos = (mask.cumsum(-1) - 1).clamp(min=0)
         autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda")
         with autocast:
             out = model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True,
                         logits_to_keep=1)
-        cache, logits = out.cache, out.logits[:, -1].float()
-        next_pos = pos[:, -1:] + 1
+        cache = out.cache
+        if per > 1:
+            cache.batch_repeat_interleave(per)
+        logits = out.logits[:, -1].float().repeat_interleave(per, dim=0)
+        mask = mask.repeat_interleave(per, dim=0)
+        next_pos = pos[:, -1:].repeat_interleave(per, dim=0) + 1
+        greedy = (torch.arange(rows, device=dev) % per) == 0
         ended = torch.zeros(rows, dtype=torch.bool, device=dev)
         total = torch.zeros(rows, dtype=torch.float32, device=dev)
         steps = []

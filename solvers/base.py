@@ -247,7 +247,7 @@ C = TypeVar("C")
 class TheoryCache(Generic[C]):
     """Translated theories, least recently used first out, keyed by canonical theory hash."""
 
-    def __init__(self, build: Callable[[Theory, bool], C], size: int = 8):
+    def __init__(self, build: Callable[[Theory, bool], C], size: int = 32):
         self.build = build
         self.size = size
         self.entries: "OrderedDict[tuple[str, bool], C]" = OrderedDict()

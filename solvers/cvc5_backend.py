@@ -256,7 +256,7 @@ class Cvc5Backend:
     """``prove(query, timeout_s)`` with cvc5 in configuration ``name`` (see ``CONFIGS``)."""
 
     def __init__(self, name: str = "cvc5", options: dict[str, str] | None = None,
-                 cache_size: int = 8):
+                 cache_size: int = 32):
         if options is None:
             if name not in CONFIGS:
                 raise ValueError(f"unknown cvc5 configuration {name!r}; "

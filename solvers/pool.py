@@ -1,6 +1,6 @@
 """A pool of long-lived solver worker processes with hard time and memory limits.
 
-Each worker is a spawned Python process holding one backend (and its cache of translated
+Each worker is a fresh Python process holding one backend (and its cache of translated
 theories); the parent talks to it over a pipe, one request at a time.  The parent enforces a
 hard wall limit per call (the solver's own ``timeout_s`` plus ``grace_s``): a worker that hangs
 past it, crashes (segfault, exit) or answers garbage is killed and replaced, and that call
@@ -16,16 +16,19 @@ runs one call per worker in parallel.
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
 import queue
 import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
 import weakref
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 
 from ida_ns.errors import IdaNsError, SolverCrashed
 from ida_ns.verdict import Proved, Refuted, Unknown, Verdict
@@ -34,11 +37,31 @@ from .query import Query, theory_hash
 
 _VERDICTS = (Proved, Refuted, Unknown)
 _WORKER_THEORIES = 32  # translated theories a worker keeps (LRU)
+_DEBUG_HOARD: list = []
 DEBUG_ACTIONS = ("hang", "exit", "segv", "oom", "garbage", "bad_reply", "raise")
 
 
 # --------------------------------------------------------------------------------------------
 # Worker side
+
+
+def _worker_entry() -> None:
+    """``python -c 'from solvers.pool import _worker_entry; _worker_entry()' FD SOLVER MEM``."""
+    from multiprocessing.connection import Connection
+
+    fd, solver, mem = sys.argv[1], sys.argv[2], sys.argv[3]
+    _die_with_parent()
+    _worker_main(Connection(int(fd)), solver, int(mem) if mem != "-" else None)
+
+
+def _die_with_parent() -> None:
+    """Linux: get SIGKILL when the parent dies, so no worker outlives a killed parent."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except Exception:
+        pass  # elsewhere a worker still exits at EOF on its pipe
 
 
 def _worker_main(conn, solver: str, memory_mb: int | None) -> None:
@@ -63,7 +86,10 @@ def _worker_main(conn, solver: str, memory_mb: int | None) -> None:
         if op == "stop":
             return
         if op == "debug":
-            _debug(conn, msg[1], memory_mb)
+            try:
+                _debug(conn, msg[1], memory_mb)
+            except Exception as e:
+                conn.send(("verdict", Unknown(f"worker error: {type(e).__name__}: {e}")))
             continue
         _, key, theory, goal, hyps, fixed, timeout_s = msg
         if theory is None:
@@ -106,18 +132,18 @@ def _debug(conn, action: str, memory_mb: int | None) -> None:
         conn.send(("verdict", Unknown("debug action 'oom' needs a pool with memory_mb")))
     elif action == "oom":
         try:
-            hoard = bytearray(memory_mb * 2**20)  # more than what the limit leaves
+            _DEBUG_HOARD.append(bytearray(memory_mb * 2**20))  # more than the limit leaves
         except MemoryError:
-            hoard = None  # noqa: F841
             conn.send(("verdict", Unknown(f"out of memory (limit {memory_mb} MiB)"),
                        "restart"))
             os._exit(0)
+        conn.send(("verdict", Unknown("debug action 'oom' allocated without hitting the limit")))
     elif action == "garbage":
         conn.send_bytes(b"\x80\x05not a pickle at all")
     elif action == "bad_reply":
         conn.send(("verdict", "proved, trust me"))
     elif action == "raise":
-        conn.send(("verdict", Unknown("worker error: RuntimeError: injected")))
+        raise RuntimeError("injected")
     else:
         conn.send(("verdict", Unknown(f"unknown debug action {action!r}")))
 
@@ -128,8 +154,8 @@ def _debug(conn, action: str, memory_mb: int | None) -> None:
 
 @dataclass(eq=False)
 class _Worker:
-    proc: mp.process.BaseProcess
-    conn: object  # multiprocessing.connection.Connection
+    proc: subprocess.Popen
+    conn: Connection
     ready: bool = False
     theories: set = field(default_factory=set)  # theory hashes this worker (probably) holds
 
@@ -142,10 +168,11 @@ def _reap(workers: set) -> None:
         except Exception:
             pass
     for w in list(workers):
-        w.proc.join(timeout=1.0)
-        if w.proc.is_alive():
+        try:
+            w.proc.wait(timeout=1.0)
+        except subprocess.TimeoutExpired:
             w.proc.kill()
-            w.proc.join()
+            w.proc.wait()
         try:
             w.conn.close()
         except Exception:
@@ -179,7 +206,6 @@ class SolverPool:
         self.startup_timeout_s = startup_timeout_s
         self.version = ""
         self.replaced = 0  # workers killed and replaced so far
-        self._ctx = mp.get_context("spawn")
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
@@ -211,15 +237,21 @@ class SolverPool:
     @property
     def pids(self) -> list[int]:
         with self._lock:
-            return sorted(w.proc.pid for w in self._all if w.proc.pid is not None)
+            return sorted(w.proc.pid for w in self._all)
 
     def _spawn(self) -> _Worker:
-        parent, child = self._ctx.Pipe(duplex=True)
-        proc = self._ctx.Process(target=_worker_main, args=(child, self.solver, self.memory_mb),
-                                 name=f"ida-ns-{self.solver}-worker", daemon=True)
-        proc.start()
+        # A fresh interpreter (not multiprocessing's spawn, which re-runs the caller's
+        # __main__ and fails under ``python -`` or notebooks), talking over a socket pair.
+        parent, child = socket.socketpair()
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+        mem = str(self.memory_mb) if self.memory_mb is not None else "-"
+        proc = subprocess.Popen(
+            [sys.executable, "-c", "from solvers.pool import _worker_entry; _worker_entry()",
+             str(child.fileno()), self.solver, mem],
+            pass_fds=(child.fileno(),), stdin=subprocess.DEVNULL, env=env)
         child.close()
-        w = _Worker(proc, parent)
+        w = _Worker(proc, Connection(parent.detach()))
         with self._lock:
             self._all.add(w)
         return w
@@ -235,7 +267,7 @@ class SolverPool:
         except (EOFError, OSError):
             self._discard(w)
             raise SolverCrashed(f"{self.solver} worker died while starting "
-                                f"(exit {w.proc.exitcode}); see its stderr") from None
+                                f"(exit {w.proc.poll()}); see its stderr") from None
         if msg[0] != "ready":
             self._discard(w)
             raise SolverCrashed(f"{self.solver} worker sent {msg!r} instead of 'ready'")
@@ -244,9 +276,9 @@ class SolverPool:
 
     def _discard(self, w: _Worker) -> None:
         """Kill a worker and wait for it (never leaves a zombie)."""
-        if w.proc.is_alive():
+        if w.proc.poll() is None:
             w.proc.kill()
-        w.proc.join()
+        w.proc.wait()
         w.conn.close()
         with self._lock:
             self._all.discard(w)
@@ -319,8 +351,10 @@ class SolverPool:
             return Unknown(reason, self.solver, self.version, time.perf_counter() - t0), False
 
         def crashed() -> tuple[Verdict, bool]:
-            w.proc.join(timeout=5.0)
-            code = w.proc.exitcode
+            try:
+                code = w.proc.wait(timeout=5.0)
+            except subprocess.TimeoutExpired:
+                code = None
             if code is not None and code < 0:
                 try:
                     name = signal.Signals(-code).name

@@ -265,7 +265,7 @@ class Z3Theory(Lowering):
 class Z3Backend:
     """``prove(query, timeout_s)`` with z3; translated theories are cached (LRU)."""
 
-    def __init__(self, name: str = "z3", incremental: bool = True, cache_size: int = 8):
+    def __init__(self, name: str = "z3", incremental: bool = True, cache_size: int = 32):
         self.name = name
         self.version = z3.get_version_string()
         self.incremental = incremental

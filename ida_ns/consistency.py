@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from .logic.ast import FALSE, Term, Theory, Var
 from .termination import check_theory
-from .verdict import Proved
+from .verdict import Proved, Refuted
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,10 @@ def check_consistency(theory: Theory, prove=None, hyps: tuple[Term, ...] = (),
                     else "axioms/hypotheses")
             return ConsistencyReport(
                 "inconsistent", f"{verdict.solver} derives false from the theory ({what})", lines)
+        if isinstance(verdict, Refuted) and not nonterminating:
+            return ConsistencyReport(
+                "consistent", f"{verdict.solver} found a model of the axioms; definitions "
+                "terminate", lines)
     if nonterminating:
         reason = "termination not established: " + "; ".join(r.measure for r in nonterminating)
     else:

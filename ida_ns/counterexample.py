@@ -4,10 +4,17 @@ The top-level universal quantifiers of the formula (and the antecedents of top-l
 implications, which join the hypotheses) are stripped; the variables they bound, the ``fixed``
 variables and any other free variable are then given values:
 
-1. *small scope first*: every combination of the smallest values (depth 0, 1, 2, ...) while
-   the combinations fit in half of the trials;
+1. *small scope*: every combination of values by increasing total size
+   (:meth:`~ida_ns.logic.values.ValueSpace.tier`), while the next size's combinations fit in
+   half of the trials;
 2. *random*: values from :func:`~ida_ns.logic.values.random_value` with sizes growing from
-   small to ``max_size``.
+   small to ``max_size`` (and beyond when small draws keep repeating).
+
+The two take turns.  Hypotheses ``(= v t)`` define the variable ``v`` by ``t`` instead of
+waiting for random values to satisfy them (:func:`eliminate_equations`).  A counterexample is
+shrunk greedily (sub-values, smaller numbers) and re-checked on the formula as given.  When the
+theory has uninterpreted sorts or declared functions, interpretations with domains of 2, 3, 1
+and 4 elements take turns (each declared function a seeded random table).
 
 An instance is a counterexample when every hypothesis evaluates to ``true``, the formula to
 ``false``, and no evaluation ran out of fuel or was undetermined.  Soundness: a reported
@@ -171,6 +178,7 @@ def eliminate_equations(vars_: tuple[Var, ...], hyps: tuple[Term, ...], body: Te
 
 
 _CEX, _HOLDS, _HYP, _UNDET, _FUEL = range(5)
+SMALL_SCOPE_LIMIT = 20_000  # most instances enumerated by size (the rest are random)
 
 
 def find_counterexample(theory: Theory, formula: Term, fixed: tuple[Var, ...] = (),
@@ -317,11 +325,15 @@ class _Search:
             seen.clear()
             dups = 0
             self.boost = 0
+            # with uninterpreted parts, each interpretation gets a quarter of the time
+            slice_end = time.perf_counter() + (self.deadline - self.t0) / 4
             for vals in itertools.islice(self._instances(rng, domains, budget), budget):
                 done += 1
                 if self._out_of_time():
                     self.note = "time budget spent"
                     return None
+                if self.uninterpreted and time.perf_counter() > slice_end:
+                    break
                 key = tuple(vals)
                 if key in seen:
                     dups += 1
@@ -354,7 +366,8 @@ class _Search:
         if not self.vars:
             yield []
             return
-        small = self._small_instances(domains, budget // 2) if self.small_scope else iter(())
+        small = self._small_instances(domains, min(budget // 2, SMALL_SCOPE_LIMIT)) \
+            if self.small_scope else iter(())
         ramp = max(min(budget // 4, 1000), 1)  # sizes grow to max_size over the ramp
         for i in itertools.count():
             combo = next(small, None)  # smallest instances and random ones take turns

@@ -357,9 +357,11 @@ def _show_closure(c: Closure) -> str:
 
 
 def value_to_term(v: Value, sort: Sort, theory: Theory) -> Term:
-    """A closed term denoting ``v``.  Opaque elements become fresh constants
-    ``App("<sort>!val!<i>", ())`` that the theory does not declare (declare them to hand the
-    term to a solver); tables become ``lambda`` terms with nested ``ite``."""
+    """A closed term denoting ``v``.  Opaque elements become constants
+    ``App("<sort>!val!<i>", ())`` that the theory does not declare (the evaluator reads them
+    back; declare them, pairwise distinct, to hand the term to a solver); tables become
+    ``lambda`` terms with nested ``ite``; closures their ``lambda`` with the captured values
+    substituted."""
     space = value_space(theory)
     results: list[Term] = []
     stack: list = [("val", v, sort)]

@@ -1,0 +1,184 @@
+"""Theory exploration: the explorer finds the classic helper lemmas, never hands out a
+conjecture with a counterexample, and respects its deadline."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from ida_ns.counterexample import find_counterexample
+from ida_ns.logic.ast import TRUE, App, Quant
+from ida_ns.logic.parser import parse_term, parse_text
+from ida_ns.logic.printer import print_term
+from ida_ns.prover.explore import Explorer, _canon_key, definitional_normal_form
+from ida_ns.prover.goal import Goal
+
+THEORY = """
+(declare-datatype Nat ((Z) (S (p Nat))))
+(declare-datatype list ((nil) (cons (head Nat) (tail list))))
+(define-fun-rec plus ((x Nat) (y Nat)) Nat (match x ((Z y) ((S n) (S (plus n y))))))
+(define-fun-rec le ((x Nat) (y Nat)) Bool
+  (match x ((Z true) ((S n) (match y ((Z false) ((S m) (le n m))))))))
+(define-fun-rec append ((x list) (y list)) list
+  (match x ((nil y) ((cons z xs) (cons z (append xs y))))))
+(define-fun-rec rev ((x list)) list
+  (match x ((nil nil) ((cons z xs) (append (rev xs) (cons z nil))))))
+(define-fun-rec len ((x list)) Nat (match x ((nil Z) ((cons z xs) (S (len xs))))))
+(define-fun-rec insert ((x Nat) (y list)) list
+  (match y ((nil (cons x nil))
+            ((cons z zs) (ite (le x z) (cons x (cons z zs)) (cons z (insert x zs)))))))
+(define-fun-rec isort ((x list)) list (match x ((nil nil) ((cons z zs) (insert z (isort zs))))))
+(define-fun-rec sorted ((x list)) Bool
+  (match x ((nil true)
+            ((cons y ys) (match ys ((nil true) ((cons z zs) (and (le y z) (sorted ys)))))))))
+"""
+
+
+def problem(goal: str):
+    return parse_text(THEORY + f"(prove {goal})")
+
+
+def conjectures(goal: str, seconds: float = 4.0, seed: int = 0, limit: int = 40, **kw):
+    p = problem(goal)
+    ex = Explorer(p.theory, Goal(p.theory, p.goal), seed=seed, **kw)
+    out = []
+    for c in ex.conjectures(time.perf_counter() + seconds):
+        out.append(c)
+        if len(out) >= limit:
+            break
+    return p, ex, out
+
+
+def key_of(formula):
+    """Orientation- and renaming-independent key of an equation or Bool law."""
+    body = formula.body if isinstance(formula, Quant) else formula
+    if isinstance(body, App) and body.fn == "=":
+        return _canon_key(*body.args)
+    return _canon_key(body, TRUE)
+
+
+def law(p, text: str):
+    return key_of(parse_term(text, p.theory))
+
+
+def test_finds_right_identity_of_plus_for_commutativity():
+    p, _, cs = conjectures("(forall ((a Nat) (b Nat)) (= (plus a b) (plus b a)))")
+    keys = [key_of(c) for c in cs]
+    assert law(p, "(forall ((x Nat)) (= (plus x Z) x))") in keys
+    assert law(p, "(forall ((x Nat) (y Nat)) (= (plus x (S y)) (S (plus x y))))") in keys
+    # the goal itself is never handed out
+    assert key_of(p.goal) not in keys
+
+
+def test_finds_rev_lemmas_for_rev_rev():
+    p, _, cs = conjectures("(forall ((xs list)) (= (rev (rev xs)) xs))")
+    keys = [key_of(c) for c in cs]
+    assert law(p, "(forall ((xs list)) (= (append xs nil) xs))") in keys
+    assert law(p, "(forall ((xs list) (ys list)) "
+                  "(= (rev (append xs ys)) (append (rev ys) (rev xs))))") in keys
+    assert law(p, "(forall ((xs list) (ys list) (zs list)) "
+                  "(= (append (append xs ys) zs) (append xs (append ys zs))))") in keys
+    assert key_of(p.goal) not in keys
+
+
+def test_finds_bool_law():
+    p, _, cs = conjectures("(forall ((xs list)) (= (len (isort xs)) (len xs)))", seconds=6,
+                           limit=200)
+    keys = [key_of(c) for c in cs]
+    assert law(p, "(forall ((n Nat) (xs list)) (= (len (insert n xs)) (S (len xs))))") in keys
+
+
+def test_sorted_isort_is_a_bool_law():
+    p, _, cs = conjectures("(forall ((xs list)) (sorted (isort (isort xs))))", seconds=6,
+                           limit=200)
+    keys = [key_of(c) for c in cs]
+    assert law(p, "(forall ((xs list)) (sorted (isort xs)))") in keys
+
+
+def test_conjectures_are_closed_formulas_over_the_goal_functions():
+    p, ex, cs = conjectures("(forall ((xs list)) (= (rev (rev xs)) xs))", limit=10)
+    assert cs
+    for c in cs:
+        assert c.sort.name == "Bool"
+        from ida_ns.logic.ast import free_vars, symbols
+
+        assert not free_vars(c)
+        assert symbols(c) <= {"rev", "append", "nil", "cons", "Z", "S", "="}
+    assert ex.stats.yielded == len(cs)
+
+
+def test_definitional_equations_are_not_conjectured():
+    p, _, cs = conjectures("(forall ((a Nat) (b Nat)) (= (plus a b) (plus b a)))")
+    keys = [key_of(c) for c in cs]
+    assert law(p, "(forall ((x Nat)) (= (plus Z x) x))") not in keys
+    assert law(p, "(forall ((x Nat) (y Nat)) (= (plus (S x) y) (S (plus x y))))") not in keys
+
+
+def test_definitional_normal_form_unfolds_on_constructors_only():
+    p = problem("(forall ((a Nat)) (= a a))")
+    a = p.goal.vars[0]
+    t = parse_term("(plus (S (S Z)) a)", p.theory, {"a": a})
+    assert print_term(definitional_normal_form(p.theory, t)) == "(S (S a))"
+    stuck = parse_term("(plus a (S Z))", p.theory, {"a": a})
+    assert definitional_normal_form(p.theory, stuck) == stuck
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000),
+       goal=st.sampled_from([
+           "(forall ((xs list)) (= (rev (rev xs)) xs))",
+           "(forall ((a Nat) (b Nat)) (= (plus a b) (plus b a)))",
+           "(forall ((xs list) (ys list)) (= (len (append xs ys)) (len (append ys xs))))",
+           "(forall ((xs list)) (sorted (isort xs)))",
+       ]))
+def test_never_yields_a_conjecture_with_a_counterexample(seed, goal):
+    p, _, cs = conjectures(goal, seconds=1.5, seed=seed, limit=15, first_slice_s=0.4)
+    for c in cs:
+        cex = find_counterexample(p.theory, c, trials=400, seed=seed + 1, time_budget_s=2.0)
+        assert cex is None, f"{print_term(c)} has a counterexample: {cex}"
+
+
+@pytest.mark.parametrize("seconds", [0.05, 0.3])
+def test_respects_the_deadline(seconds):
+    p = problem("(forall ((xs list) (ys list)) (= (rev (append xs ys)) "
+                "(append (rev ys) (rev xs))))")
+    ex = Explorer(p.theory, Goal(p.theory, p.goal))
+    t0 = time.perf_counter()
+    for _ in ex.conjectures(t0 + seconds):
+        pass
+    assert time.perf_counter() - t0 < seconds + 0.25
+
+
+def test_deterministic_given_the_seed():
+    goal = "(forall ((xs list)) (= (rev (rev xs)) xs))"
+    runs = [[print_term(c) for c in conjectures(goal, seconds=10, seed=3, limit=8,
+                                                 first_slice_s=10)[2]] for _ in range(2)]
+    assert runs[0] == runs[1] and runs[0]
+
+
+def test_relevant_is_cheap_and_matches_the_goal():
+    p = problem("(forall ((xs list)) (= (rev (rev xs)) xs))")
+    ex = Explorer(p.theory, Goal(p.theory, p.goal))
+    goal = Goal(p.theory, p.goal)
+    assert ex.relevant(goal) == []  # nothing generated yet
+    it = ex.conjectures(time.perf_counter() + 5)
+    first = next(it)
+    sub = Goal(p.theory, parse_term(
+        "(forall ((xs list) (n Nat)) (= (rev (append (rev xs) (cons n nil))) (cons n xs)))",
+        p.theory))
+    t0 = time.perf_counter()
+    rel = ex.relevant(sub)
+    assert time.perf_counter() - t0 < 0.05
+    assert len(rel) <= 3
+    for c in rel:
+        assert c.sort.name == "Bool"
+    ex.proved(first)
+    assert ex.stats.proved == 1
+    assert first not in ex.relevant(goal)
+
+
+def test_goal_without_defined_functions_gives_nothing_quickly():
+    _, ex, cs = conjectures("(forall ((x Nat)) (= (S x) (S x)))", seconds=2)
+    assert cs == []

@@ -336,9 +336,24 @@ def _current_proxy(run_dir: Path, cfg: RunConfig, state: RunState, pset, train, 
 
 
 # =========================================================================== bookkeeping
+def _repair_tails(run_dir: Path) -> None:
+    """A crash mid-append leaves a torn last line; cut it so the next append starts clean
+    (complete lines are never touched)."""
+    for name in ("traces.jsonl", "metrics.jsonl", "verdicts.jsonl"):
+        path = run_dir / name
+        contents = read_jsonl(path, missing_ok=True)
+        if contents.torn:
+            with open(path, "r+b") as f:
+                f.truncate(contents.torn_offset)
+                f.flush()
+                os.fsync(f.fileno())
+
+
 def _open_run(cfg: RunConfig) -> tuple[Path, RunConfig, RunState]:
     run_dir = Path(cfg.out)
     state_file = run_dir / "state.json"
+    if run_dir.is_dir():
+        _repair_tails(run_dir)
     if state_file.exists():
         if not cfg.resume:
             raise IdaNsError(f"{run_dir} already holds a run; pass --resume to continue it "
@@ -347,9 +362,11 @@ def _open_run(cfg: RunConfig) -> tuple[Path, RunConfig, RunState]:
         cfg = RunConfig(**{**saved, "resume": True, "out": str(run_dir)})
         s = read_json(state_file)
         return run_dir, cfg, RunState(s["round"], s["phase"], s.get("generation", ""))
-    if cfg.resume and run_dir.exists() and any(run_dir.iterdir()):
-        # killed before the first state was saved: start over in place, keeping the log
-        pass
+    if run_dir.is_dir() and any(run_dir.iterdir()) and not cfg.resume:
+        raise IdaNsError(f"{run_dir} is not empty and holds no run state; choose another "
+                         "--out (or --resume to start over in it)")
+    # (killed before the first state was saved: --resume starts over in place; the audit
+    # log, if any, is kept and continued)
     run_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_json(run_dir / "config.json", cfg.as_dict())
     state = RunState()

@@ -227,6 +227,7 @@ class _Search:
         self.sorts = tuple(v.sort for v in self.vars)
         self.space: ValueSpace = value_space(theory)
         self.ev = Evaluator(theory, fuel=fuel)
+        self.ev.deadline = self.deadline  # one long evaluation must not overrun the budget
         self.def_runs = [self.ev.compile(t, self.vars) for _, t in defs]
         self.orig_hyp_runs = [self.ev.compile(h, self.all_vars) for h in hyps_]
         self.orig_body_run = self.ev.compile(body, self.all_vars)
@@ -428,6 +429,13 @@ class _Search:
 
     # -- reporting ------------------------------------------------------------------------------
     def _report(self, vals: list, interp: Interpretation) -> Counterexample | None:
+        try:
+            return self._validated(vals, interp)
+        finally:
+            self.ev.interp = interp
+            self.ev.deadline = self.deadline
+
+    def _validated(self, vals: list, interp: Interpretation) -> Counterexample | None:
         if self.do_shrink:
             vals = self._shrink(vals)
         checked = self.axioms_checked
@@ -438,6 +446,7 @@ class _Search:
         fresh = Interpretation(self.theory, seed=interp.seed, sizes=interp.sizes,
                                default_size=interp.default_size)
         self.ev.interp = fresh
+        self.ev.deadline = None  # the final checks are bounded by fuel alone
         if self.axioms_checked and self._axioms_ok() is not True:
             return None
         if self._classify(vals, all_hyps=True) != _CEX:  # evaluation is deterministic

@@ -31,6 +31,7 @@ THEORY = parse_text("""
 (define-fun-rec rev ((x list)) list (match x ((nil nil) ((cons z xs) (++ (rev xs) (cons z nil))))))
 (define-fun-rec len ((x list)) Int (match x ((nil 0) ((cons _ xs) (+ 1 (len xs))))))
 (define-fun-rec loop ((x Nat)) Nat (loop (S x)))
+(define-fun-rec twice ((x Nat)) Bool (match x ((Z true) ((S n) (and (twice n) (twice n))))))
 (define-fun-rec filter ((q (=> Nat Bool)) (x list)) list
   (match x ((nil nil) ((cons z xs) (ite (@ q z) (cons z (filter q xs)) (filter q xs))))))
 (declare-sort U 0)
@@ -115,18 +116,28 @@ def test_fuel_bound_paired():
         ev_text("(len x)", {"x": xs}, ev=Evaluator(THEORY, fuel=50))
 
 
+def test_deadline_stops_long_evaluations():
+    import time
+    ev = Evaluator(THEORY, fuel=10**9, max_depth=10**9)
+    ev.deadline = time.perf_counter() + 0.05
+    t0 = time.perf_counter()
+    with pytest.raises(OutOfFuel, match="deadline"):
+        ev_text("(twice x)", {"x": nat(60)}, ev=ev)  # 2^60 shallow calls
+    assert time.perf_counter() - t0 < 1.0
+
+
 def test_deep_recursion_is_safe():
     limit = sys.getrecursionlimit()
     xs = lst(*([0] * 2000))
     assert ev_text("(len x)", {"x": xs}) == 2000
     assert ev_text("(len (rev x))", {"x": lst(*range(300))}) == 300
-    huge = lst(*([0] * 100_000))
+    huge = lst(*([0] * 20_000))
     with pytest.raises(OutOfFuel, match="depth"):
         ev_text("(len x)", {"x": huge}, ev=Evaluator(THEORY, fuel=10**6))
     assert sys.getrecursionlimit() == limit  # restored
     # deep values hash, compare and print without recursion
-    assert hash(huge) == hash(lst(*([0] * 100_000))) and huge == lst(*([0] * 100_000))
-    assert show_value(huge).count("cons") == 100_000
+    assert hash(huge) == hash(lst(*([0] * 20_000))) and huge == lst(*([0] * 20_000))
+    assert show_value(huge).count("cons") == 20_000
 
 
 # -- SMT-LIB integer semantics ----------------------------------------------------------------

@@ -8,7 +8,8 @@ Semantics, and when no value comes out:
 
 - recursive functions are unfolded call by call; every call (and every quantifier instance)
   spends one unit of ``fuel``, and calls nest at most ``max_depth`` deep; running out raises
-  :class:`OutOfFuel`.  Deep recursion never crashes the process: while a compiled term runs,
+  :class:`OutOfFuel`, as does passing the optional ``deadline`` (checked every
+  ``FUEL_CHUNK`` calls).  Deep recursion never crashes the process: while a compiled term runs,
   Python's recursion limit is raised to fit ``max_depth`` and restored afterwards (the
   closures call each other directly, so no C stack is used per level); a ``RecursionError``
   that still happens becomes :class:`OutOfFuel`;
@@ -50,6 +51,7 @@ from __future__ import annotations
 import itertools
 import operator
 import sys
+import time
 from math import prod
 from typing import Callable, Mapping, Sequence
 
@@ -69,6 +71,8 @@ Compiled = Callable[[list], Value]
 
 DEFAULT_FUEL = 100_000  # function calls per evaluation
 DEFAULT_MAX_DEPTH = 5_000  # nested function calls per evaluation
+MAX_FRAMES = 400_000  # highest recursion limit a run sets (deeper runs end in OutOfFuel)
+FUEL_CHUNK = 2_048  # calls between two looks at the clock (when a deadline is set)
 QUANT_LIMIT = 4_096  # instances one quantifier evaluation may try
 WITNESS_DEPTH = 3  # depth of the small values tried for a quantifier over an infinite sort
 WITNESS_LIMIT = 24  # and how many of them per variable
@@ -124,7 +128,9 @@ class Evaluator:
         self._funs: dict[str, _Fun] = {}
         self._memo: dict[int, tuple] = {}
         self._qdom: dict[tuple, tuple] = {}
-        self._st = [0, 0, 0]  # [fuel left, current call depth, runs in progress]
+        # [fuel left in this chunk, call depth, runs in progress, fuel left beyond the chunk]
+        self._st = [0, 0, 0, 0]
+        self.deadline: float | None = None  # time.perf_counter() value; None: no deadline
         self._frames_per_call = 6 + max((depth(d.body) for d in self._defs.values()), default=0)
         self._interp = interp if interp is not None else Interpretation(theory)
 
@@ -192,11 +198,12 @@ class Evaluator:
             frame = list(values)
             if extra:
                 frame.extend(pad)
-            saved = st[0], st[1]
-            st[0] = ev.fuel
+            saved = st[0], st[1], st[3]
+            st[0] = min(ev.fuel, FUEL_CHUNK)
             st[1] = 0
             st[2] += 1
-            need = ev.max_depth * ev._frames_per_call + tdepth + 10_000
+            st[3] = ev.fuel - st[0]
+            need = min(ev.max_depth * ev._frames_per_call + tdepth + 10_000, MAX_FRAMES)
             old = sys.getrecursionlimit()
             if old < need:
                 sys.setrecursionlimit(need)
@@ -207,7 +214,7 @@ class Evaluator:
             finally:
                 if old < need and sys.getrecursionlimit() == need:
                     sys.setrecursionlimit(old)
-                st[0], st[1] = saved  # a run nested in another leaves the outer one's budget
+                st[0], st[1], st[3] = saved  # a nested run leaves the outer one's budget
                 st[2] -= 1
 
         return run
@@ -233,10 +240,21 @@ class Evaluator:
         h.pad = [None] * (fr.n - len(d.params))
         h.body = b
 
-    def _out_of_fuel(self) -> OutOfFuel:
-        if self._st[0] < 0:
-            return OutOfFuel(f"fuel exhausted ({self.fuel} calls)")
-        return OutOfFuel(f"call depth exceeded max_depth={self.max_depth}")
+    def _refuel(self, depth: int) -> None:
+        """Slow path of a call: raise OutOfFuel for too deep a call, for spent fuel or a past
+        deadline; otherwise hand out the next chunk of fuel."""
+        st = self._st
+        if depth > self.max_depth:
+            raise OutOfFuel(f"call depth exceeded max_depth={self.max_depth}")
+        if st[0] >= 0:
+            return
+        if st[3] <= 0:
+            raise OutOfFuel(f"fuel exhausted ({self.fuel} calls)")
+        if self.deadline is not None and time.perf_counter() > self.deadline:
+            raise OutOfFuel("deadline passed")
+        take = min(FUEL_CHUNK, st[3])
+        st[3] -= take
+        st[0] += take
 
     # -- compilation ---------------------------------------------------------------------------
     def _c(self, t: Term, scope: dict, fr: _Frame) -> Compiled:
@@ -295,7 +313,7 @@ class Evaluator:
     def _c_call(self, h: _Fun, fs: list[Compiled]) -> Compiled:
         st = self._st
         maxd = self.max_depth
-        oof = self._out_of_fuel
+        oof = self._refuel
         n = len(fs)
         if n == 1:
             a, = fs
@@ -307,7 +325,7 @@ class Evaluator:
                 st[0] -= 1
                 d = st[1] + 1
                 if st[0] < 0 or d > maxd:
-                    raise oof()
+                    oof(d)
                 st[1] = d
                 r = h.body(frame)
                 st[1] = d - 1
@@ -322,7 +340,7 @@ class Evaluator:
                 st[0] -= 1
                 d = st[1] + 1
                 if st[0] < 0 or d > maxd:
-                    raise oof()
+                    oof(d)
                 st[1] = d
                 r = h.body(frame)
                 st[1] = d - 1
@@ -337,7 +355,7 @@ class Evaluator:
                 st[0] -= 1
                 d = st[1] + 1
                 if st[0] < 0 or d > maxd:
-                    raise oof()
+                    oof(d)
                 st[1] = d
                 r = h.body(frame)
                 st[1] = d - 1
@@ -461,7 +479,7 @@ class Evaluator:
                 tried += 1
                 st[0] -= 1
                 if st[0] < 0:
-                    raise ev._out_of_fuel()
+                    ev._refuel(0)
                 if tried > ev.quant_limit:
                     exhaustive = False
                     break
@@ -509,7 +527,7 @@ class Evaluator:
         body = self._c(t.body, inner, inner_fr)
         pad = [None] * (inner_fr.n - k)
         arity = len(t.vars)
-        ev, st, maxd, oof = self, self._st, self.max_depth, self._out_of_fuel
+        ev, st, maxd, oof = self, self._st, self.max_depth, self._refuel
 
         def make(env):
             cap = [env[i] for i in outer]
@@ -525,7 +543,7 @@ class Evaluator:
                 st[0] -= 1
                 d = st[1] + 1
                 if st[0] < 0 or d > maxd:
-                    raise oof()
+                    oof(d)
                 st[1] = d
                 r = body(frame)
                 st[1] = d - 1
@@ -773,7 +791,7 @@ class _stack_for:
     terms)."""
 
     def __init__(self, frames: int):
-        self.need = frames + 10_000
+        self.need = min(frames + 10_000, MAX_FRAMES)
         self.old = 0
 
     def __enter__(self):

@@ -18,7 +18,7 @@ from ida_ns.logic.values import (Closure, CtorVal, EvalAbort, FunctionEquality, 
                                  enumerate_values, is_value_of, random_value, show_value,
                                  smt_equal, value_space, value_to_term)
 from ida_ns.testing.ast_strategies import ground_sorts, terms, theories
-from ida_ns.testing.values import values_of
+from ida_ns.testing.values import instances_of, values_of
 
 THEORY = parse_text("""
 (declare-datatype Nat ((Z) (S (p Nat))))
@@ -292,6 +292,15 @@ def test_hypothesis_values_are_accepted_by_the_evaluator(data):
             continue
         assert ev.eval(App("=", (x, x), BOOL), {x: v}) is True
         assert ev.eval(value_to_term(v, sort, theory)) == v  # round trip through a term
+
+
+@settings(max_examples=50, deadline=None)
+@given(instances_of((NAT, LIST, LIST), THEORY))
+def test_property_based_lemma_with_instances_of(inst):
+    n, xs, ys = inst
+    assert ev_text("(= (plus n Z) n)", {"n": n}) is True
+    assert ev_text("(= (rev (++ xs ys)) (++ (rev ys) (rev xs)))", {"xs": xs, "ys": ys},
+                   sorts={"xs": LIST, "ys": LIST}) is True
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))

@@ -10,7 +10,7 @@
   This matters: z3 answers ``sat`` with a bogus model when a recursive definition does not
   terminate (it presumes ``define-fun-rec`` is well founded), and a quantified theory's
   model may rest on an incomplete instantiation.  Elements of uninterpreted sorts in the
-  model become fresh constants that are pairwise distinct in the check;
+  model become fresh constants that are pairwise distinct in the check.
   When the whole query is quantifier-free and the theory has no recursive definition (a
   decidable fragment, where sat is as trustworthy as unsat), the model is accepted as is:
   the goal does not follow, even if the values mention uninterpreted functions;

@@ -112,15 +112,19 @@ def amplify(r: int, train, proxy, checker, cfg: RunConfig, run_dir: Path, audit)
     from .prover.prover import ProverConfig, prove_problem
     from .traces import proof_pairs
 
-    done = {(t["round"], t["problem"]) for t in _traces(run_dir)}
+    traces = _traces(run_dir)
+    done = {(t["round"], t["problem"]) for t in traces}
+    # Goals settled in an earlier round (proved, or refuted by testing) keep their verified
+    # traces (replayed in distillation); each round amplifies what is still open.
+    settled = {t["problem"] for t in traces if t["round"] < r and t["status"] != "unknown"}
     libraries: dict = {}
     proved_cache: dict = {}
     pcfg = ProverConfig(budget_s=cfg.problem_budget_s, solver=cfg.solver,
                         leaf_timeout_s=cfg.leaf_timeout_s, max_nodes=4 * cfg.node_budget,
                         test_trials=150, seed=cfg.seed)
     for sp in _progress(train, f"round {r} amplify"):
-        if (r, sp.id) in done:
-            continue  # resumed: this problem's trace is already on disk
+        if (r, sp.id) in done or sp.id in settled:
+            continue  # resumed (trace already on disk), or settled in an earlier round
         problem = sp.problem()
         library = libraries.setdefault(sp.theory_path, LemmaLibrary())
         policy = _policy_factory(proxy, cfg, r)
@@ -158,7 +162,7 @@ def evaluate(r: int, train, heldout, proxy, previous, checker, cfg: RunConfig, r
     from .prover.overseer import Overseer
     from .prover.prover import ProverConfig, prove_problem
 
-    pcfg = ProverConfig(budget_s=cfg.problem_budget_s, solver=cfg.solver,
+    pcfg = ProverConfig(budget_s=cfg.eval_budget_s, solver=cfg.solver,
                         leaf_timeout_s=cfg.leaf_timeout_s, max_nodes=cfg.node_budget,
                         explore=False, test_trials=150, seed=cfg.seed)
     guided = {"proved": 0, "refuted": 0, "nodes": [], "expanded": 0, "overrides": 0,
@@ -194,7 +198,10 @@ def evaluate(r: int, train, heldout, proxy, previous, checker, cfg: RunConfig, r
             if res2.status == "proved":
                 guided["false"] += _false_nodes(res2, checker) + (0 if sp.label else 1)
                 only += 1 if sp.label else 0
-    traces = [t for t in _traces(run_dir) if t["round"] == r]
+    all_traces = _traces(run_dir)
+    traces = [t for t in all_traces if t["round"] == r]
+    solved_so_far = {t["problem"] for t in all_traces
+                     if t["round"] <= r and t["status"] == "proved" and t["label"]}
     train_false = sum(t.get("false_nodes", 0) + (1 if t["status"] == "proved" and
                                                  not t["label"] else 0) for t in traces)
     t_prop = sum(t["stats"].get("proposed", {}).get("proxy", 0) for t in traces)
@@ -203,7 +210,7 @@ def evaluate(r: int, train, heldout, proxy, previous, checker, cfg: RunConfig, r
     drift, agree_h = _drift(proxy, previous, run_dir)
     return {
         "round": r,
-        "train_solved": sum(1 for t in traces if t["status"] == "proved" and t["label"]),
+        "train_solved": len(solved_so_far),  # cumulative: verified proofs held so far
         "train_total": sum(1 for sp in train if sp.label),
         "heldout_solved": guided["proved"],
         "heldout_total": sum(1 for sp in heldout if sp.label),

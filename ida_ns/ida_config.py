@@ -11,7 +11,7 @@ from dataclasses import MISSING, asdict, dataclass, field, fields
 class RunConfig:
     spec: str = field(default="default", metadata={
         "help": "problem set: a built-in name (specs/sets/NAME.json) or a path"})
-    rounds: int = field(default=3, metadata={
+    rounds: int = field(default=2, metadata={
         "help": "IDA rounds after round 0 (each: amplify, verify, distill, evaluate)"})
     out: str = field(default="runs/latest", metadata={"help": "run directory"})
     resume: bool = field(default=False, metadata={
@@ -22,9 +22,12 @@ class RunConfig:
     no_proxy: bool = field(default=False, metadata={"help": "ablation: overseer H only"})
     node_budget: int = field(default=12, metadata={
         "help": "goal expansions per problem (the fixed search budget of the KPIs)"})
-    problem_budget_s: float = field(default=4.0, metadata={
-        "help": "wall-clock cap per problem (the node budget normally binds first)"})
-    leaf_timeout_s: float = field(default=0.4, metadata={"help": "solver seconds per leaf"})
+    problem_budget_s: float = field(default=2.5, metadata={
+        "help": "wall seconds per training goal in amplification (with theory exploration)"})
+    eval_budget_s: float = field(default=1.5, metadata={
+        "help": "wall-clock cap per held-out goal in evaluation (the node budget is the "
+                "fixed budget; this only stops runaway solver time)"})
+    leaf_timeout_s: float = field(default=0.2, metadata={"help": "solver seconds per leaf"})
     solver: str = field(default="z3", metadata={"help": "leaf solver: z3 | cvc5"})
     workers: int = field(default=2, metadata={"help": "solver worker processes"})
     k: int = field(default=6, metadata={"help": "proxy samples per goal"})

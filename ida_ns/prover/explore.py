@@ -57,7 +57,7 @@ from typing import Iterator
 
 from ..logic.ast import (
     BOOL, FALSE, TRUE, App, BoolLit, HoApp, IntLit, Lambda, Let, Match, NameSupply, PatCon,
-    Quant, Sort, Term, Theory, Var, eq, forall, free_vars, not_, size, substitute,
+    Quant, Sort, Term, Theory, Var, depth, eq, forall, free_vars, not_, size, substitute,
     subterms, symbols,
 )
 from ..logic.symbols import CTOR, DECLARED, DEFINED, symbol_table
@@ -67,6 +67,7 @@ __all__ = ["Explorer", "ExploreStats", "definitional_normal_form"]
 
 FUEL = 4_000  # function calls per evaluation of one term in one environment
 INT_RANGE = 6  # Int values of variables lie in [-INT_RANGE, INT_RANGE]
+PROVABLE_BONUS = 3.0  # rank bonus of a candidate one induction proves symbolically
 
 
 @dataclass
@@ -106,6 +107,9 @@ class _Cand:
     lhs: Term = field(compare=False)
     rhs: Term = field(compare=False)  # TRUE / FALSE for a Bool law about lhs alone
     tries: int = field(default=0, compare=False)
+    relevance: int = field(default=0, compare=False)  # size of a side matching the goal
+    boosted: bool = field(default=False, compare=False)  # moved up as a likely helper
+    provable: tuple | None = field(default=None, compare=False)  # (rules seen, result)
 
     def formula(self) -> Term:
         vs = _vars_in_order((self.lhs, self.rhs))
@@ -125,12 +129,13 @@ class Explorer:
     datatype sort (other sorts get at most 2); ``max_functions``: defined functions in the
     signature; ``envs``: random environments that define the classes; ``test_trials``: random
     instances a conjecture must survive before it is handed out; ``first_slice_s``: time spent
-    enumerating before the first conjecture (later slices are ``slice_s``)."""
+    enumerating before the first conjecture (later slices are ``slice_s``); ``window``: queued
+    candidates compared when one is chosen (see :meth:`_next_candidate`)."""
 
     def __init__(self, theory: Theory, goal: Goal, seed: int = 0, max_size: int = 7,
                  max_vars_per_sort: int = 3, max_functions: int = 7, envs: int = 32,
                  test_trials: int = 200, first_slice_s: float = 0.5, slice_s: float = 0.03,
-                 max_terms_per_level: int = 6000):
+                 max_terms_per_level: int = 6000, window: int = 6):
         self.theory = theory
         self.goal = goal
         self.seed = seed
@@ -141,6 +146,7 @@ class Explorer:
         self.first_slice_s = first_slice_s
         self.slice_s = slice_s
         self.max_terms_per_level = max_terms_per_level
+        self.window = window
         self.stats = ExploreStats()
         self._table = symbol_table(theory)
         self._goal_syms = _defined_symbols(goal.concl, self._table)
@@ -153,6 +159,7 @@ class Explorer:
         self.stats.functions = len(self.functions)
         self.stats.variables = sum(len(v) for v in self.variables.values())
         self._norm = _Normaliser(theory)
+        self._snorm = _Normaliser(theory, split=True)  # case analysis on ite conditions
         self._seq = itertools.count()
         self._heap: list[_Cand] = []
         self._seen_keys: set = set()
@@ -192,7 +199,7 @@ class Explorer:
         while time.perf_counter() < deadline:
             slice_end = min(deadline, time.perf_counter() +
                             (self.first_slice_s if first else self.slice_s))
-            self._generate(slice_end, all_small=first)
+            self._generate(slice_end)
             first = False
             cand = self._next_candidate(deadline)
             if cand is None:
@@ -204,6 +211,7 @@ class Explorer:
             yield cand.formula()
             if not self._last_proved:
                 self._failed.append(cand)
+                self._boost_helpers(cand)
 
     def relevant(self, goal: Goal) -> list[Term]:
         """Already tested, unproved conjectures one of whose sides matches a subterm of
@@ -218,23 +226,27 @@ class Explorer:
         subs = [s for s in subterms(body) if isinstance(s, App)]
         for h in goal.hyps:
             subs.extend(s for s in subterms(h) if isinstance(s, App))
-        out = []
         proved = {id(c) for c in self._proved}
-        for c in self._tested:
-            if id(c) in proved:
-                continue
-            if _matches_any(c, subs):
-                out.append(c)
-            if len(out) >= 3:
-                break
-        return [c.formula() for c in out]
+        out = [c for c in self._tested if id(c) not in proved and _matches_any(c, subs)]
+        out.sort(key=lambda c: (size(c.lhs) + size(c.rhs), c.seq))
+        return [c.formula() for c in out[:3]]
+
+    def goal_relevant(self, conj: Term) -> bool:
+        """Whether ``conj`` (handed out by this explorer) can rewrite the goal or one of its
+        induction step cases: worth searching the goal again once it is proved.  (A helper
+        of other lemmas is not.)"""
+        cand = self._find(conj)
+        return cand is not None and cand.relevance >= 3
+
+    def _find(self, conj: Term) -> _Cand | None:
+        if self._last is not None and self._last.formula() == conj:
+            return self._last
+        return next((c for c in self._handed if c.formula() == conj), None)
 
     def proved(self, conj: Term) -> None:
         """``conj`` (a formula this explorer handed out) was proved: use it for pruning and
         retry earlier failures that share its functions."""
-        cand = self._last if self._last is not None and self._last.formula() == conj else None
-        if cand is None:
-            cand = next((c for c in self._handed if c.formula() == conj), None)
+        cand = self._find(conj)
         if cand is None:
             return
         if cand is self._last:
@@ -371,7 +383,25 @@ class Explorer:
             return
         if isinstance(t, Var):
             return
+        if keep and isinstance(rep, App) and size(rep) == sz \
+                and self._rep_key(t) < self._rep_key(rep):
+            # Same size, simpler: t represents the class (no term of this size has been
+            # built from the old representative yet).
+            self._classes[key] = t
+            lst = self._reps[sort][sz]
+            for i, (r, _) in enumerate(lst):
+                if r is rep:
+                    lst[i] = (t, vec)
+                    break
+            t, rep = rep, t
         self._candidate(t, rep)
+
+    def _rep_key(self, t: Term) -> tuple[int, int]:
+        """Among terms of one size, the simpler representative: fewer calls of defined
+        functions, then shallower."""
+        calls = sum(1 for s in subterms(t) if isinstance(s, App) and s.args
+                    and not self._is_ctor(s.fn))
+        return calls, depth(t)
 
     def _is_ctor(self, name: str) -> bool:
         return self._table.kind(name) == CTOR
@@ -396,7 +426,7 @@ class Explorer:
     def _generation_done(self) -> bool:
         return self._level >= self.max_size and self._level_iter is None
 
-    def _generate(self, end: float, all_small: bool = False) -> None:
+    def _generate(self, end: float) -> None:
         """Enumerate terms until ``end`` or until every size up to ``max_size`` is done."""
         t0 = time.perf_counter()
         try:
@@ -475,8 +505,31 @@ class Explorer:
         if key in self._seen_keys:
             return
         self._seen_keys.add(key)
+        if self._by_cases(lhs, rhs):
+            self.stats.definitional += 1
+            self._add_rule(lhs, rhs)  # known to the solver: prunes its instances
+            return
         self.stats.candidates += 1
-        heapq.heappush(self._heap, _Cand(self._score(lhs, rhs), next(self._seq), lhs, rhs))
+        score, relevance = self._score(lhs, rhs)
+        heapq.heappush(self._heap, _Cand(score, next(self._seq), lhs, rhs, 0, relevance))
+
+    def _by_cases(self, lhs: Term, rhs: Term) -> bool:
+        """Whether ``lhs = rhs`` holds by unfolding after a case split on one variable (a
+        solver proves such equations without induction: useless as lemmas)."""
+        for v in _vars_in_order((lhs, rhs)):
+            dt = self._table.datatype_of(v.sort)
+            if dt is None:
+                continue
+            for c in dt.ctors:
+                fields = tuple(Var(f"_c{i}", s) for i, (_, s) in enumerate(c.fields))
+                sub = {v: App(c.name, fields, v.sort)}
+                l = self._norm.dnf(substitute(lhs, sub))
+                r = rhs if rhs in (TRUE, FALSE) else self._norm.dnf(substitute(rhs, sub))
+                if l != r:
+                    break
+            else:
+                return True
+        return False
 
     def _decompose(self, lhs: Term, rhs: Term) -> tuple[Term, Term]:
         """``C(..a..) = C(..b..)`` with one differing argument becomes ``a = b``
@@ -513,7 +566,8 @@ class Explorer:
         self._dnf_of[id(t)] = (t, out)  # keeps t alive, so its id stays unique
         return out
 
-    def _score(self, lhs: Term, rhs: Term) -> float:
+    def _score(self, lhs: Term, rhs: Term) -> tuple[float, int]:
+        """(rank: smaller first, size of a side matching the goal's targets)."""
         score = float(size(lhs) + (0 if rhs in (TRUE, FALSE) else size(rhs)))
         syms = _defined_symbols(lhs, self._table) | _defined_symbols(rhs, self._table)
         score += 1.5 * len(syms - self._goal_syms)
@@ -521,9 +575,11 @@ class Explorer:
             score += 1.0
         targets = self._targets or {}
         probe = _Cand(0, 0, lhs, rhs)
-        m = _matches_any(probe, targets.get("goal", ()))
+        m = relevance = _matches_any(probe, targets.get("goal", ()))
         if m:
             score -= 4.0 if m >= 3 else 1.5
+            if _matches_any(probe, targets.get("top", ())) >= 3:
+                score -= 2.0  # generalises a side of the goal
         else:
             m = _matches_any(probe, targets.get("recorded", ()))
             if m:
@@ -531,36 +587,113 @@ class Explorer:
         score -= 0.1 * len(free_vars(lhs) | free_vars(rhs))
         if rhs not in (TRUE, FALSE) and size(lhs) > 3 and _canon((lhs,)) == _canon((rhs,)):
             score += 1.5  # permutative beyond plain commutativity: usually an instance
-        return score
+        return score, relevance
+
+    def _step_targets(self, goal: Goal) -> list[Term]:
+        """Subterms of ``goal`` and of its induction step cases, definitions unfolded."""
+        from .steps import Induct, StepError, apply_step
+
+        terms: list[Term] = [goal.body, *goal.hyps]
+        for v in goal.forall_vars:
+            if self._table.datatype_of(v.sort) is None:
+                continue
+            try:
+                subs = apply_step(Induct(v.name), goal)
+            except StepError:
+                continue
+            terms.extend(g.body for g in subs)
+        return _app_subterms([self._norm.dnf(t) for t in terms] + terms)
+
+    def _provable_now(self, c: _Cand) -> bool:
+        """Whether one structural induction proves ``c`` symbolically: for some variable,
+        every case's sides meet after unfolding definitions and rewriting with the
+        induction hypotheses and the lemmas proved so far.  (The prover can do more: case
+        splits, arithmetic; this only recognises the easy ones.)"""
+        key = len(self._rules)
+        got = c.provable
+        if got is not None and got[0] == key:
+            return got[1]
+        ok = False
+        for v in _vars_in_order((c.lhs, c.rhs)):
+            dt = self._table.datatype_of(v.sort)
+            if dt is None:
+                continue
+            ok = True
+            for ctor in dt.ctors:
+                fields = tuple(Var(f"_i{i}", s) for i, (_, s) in enumerate(ctor.fields))
+                sub = {v: App(ctor.name, fields, v.sort)}
+                ihs = tuple((substitute(c.lhs, {v: f}), substitute(c.rhs, {v: f}))
+                            for f in fields if f.sort == v.sort)
+                l = substitute(c.lhs, sub)
+                r = c.rhs if c.rhs in (TRUE, FALSE) else substitute(c.rhs, sub)
+                if not self._meet(l, r, ihs, frozenset(fields)):
+                    ok = False
+                    break
+            if ok:
+                break
+        c.provable = (key, ok)
+        return ok
+
+    def _meet(self, l: Term, r: Term, ihs: tuple, rigid: frozenset) -> bool:
+        sn = self._snorm
+        for forced in (ihs, tuple((b, a) for a, b in ihs if not isinstance(b, BoolLit)
+                                  and free_vars(a) <= free_vars(b))):
+            nl = sn.normalise(l, self._rules, forced=forced, rigid=rigid)
+            nr = r if r in (TRUE, FALSE) else sn.normalise(r, self._rules, forced=forced,
+                                                           rigid=rigid)
+            if sn.equal_by_cases(nl, nr, self._rules, forced, rigid):
+                return True
+            if not ihs:
+                return False
+        return False
+
+    def _boost_helpers(self, failed: _Cand) -> None:
+        """``failed`` was not proved: move up the queued candidates that could rewrite its
+        induction step cases (its likely missing lemmas); it is retried once one is proved."""
+        targets = self._step_targets(Goal(self.theory, failed.formula()))
+        changed = False
+        for c in self._heap:
+            if c.tries == 0 and not c.boosted and _matches_any(c, targets) >= 3:
+                c.score -= 3.0
+                c.boosted = True
+                changed = True
+        if changed:
+            heapq.heapify(self._heap)
 
     def _compute_targets(self) -> dict[str, list[Term]]:
         """Subterms a useful lemma could rewrite: of the goal and its induction step cases
         (definitions unfolded), and of goals recorded by :meth:`relevant`."""
-        from .steps import Induct, StepError, apply_step
-
-        goal_terms: list[Term] = [self.goal.body]
-        goal_terms += list(self.goal.hyps)
-        for v in self.goal.forall_vars:
-            if self._table.datatype_of(v.sort) is None:
-                continue
-            try:
-                subs = apply_step(Induct(v.name), self.goal)
-            except StepError:
-                continue
-            for g in subs:
-                goal_terms.append(g.body)
-        out_goal = _app_subterms([self._norm.dnf(t) for t in goal_terms] + goal_terms)
+        out_goal = self._step_targets(self.goal)
         out_rec = _app_subterms([self._norm.dnf(t) for t in self._recorded[:100]])
-        return {"goal": out_goal, "recorded": out_rec}
+        top: list[Term] = []
+        body = self.goal.body
+        while isinstance(body, App) and body.fn == "=>" and body.args:
+            top.extend(body.args[:-1])
+            body = body.args[-1]
+        top.extend(body.args if isinstance(body, App) and body.fn == "=" else (body,))
+        top = [t for t in top if isinstance(t, App) and t.args]
+        return {"goal": out_goal, "recorded": out_rec, "top": top}
 
     def _next_candidate(self, deadline: float) -> _Cand | None:
+        """The best of the ``window`` cheapest queued candidates, counting a bonus for one
+        that a single induction proves symbolically; tested before it is returned."""
         while self._heap and time.perf_counter() < deadline:
-            cand = heapq.heappop(self._heap)
-            if cand.tries == 0:
-                cand = self._most_general(cand)
-            if cand.tries == 0 and self._redundant(cand):
-                self.stats.redundant += 1
-                continue
+            window: list[_Cand] = []
+            while self._heap and len(window) < self.window:
+                cand = heapq.heappop(self._heap)
+                if cand.tries == 0:
+                    cand = self._most_general(cand)
+                    if self._redundant(cand):
+                        self.stats.redundant += 1
+                        continue
+                window.append(cand)
+            if not window:
+                return None
+            cand = min(window, key=lambda c: (
+                c.score - (PROVABLE_BONUS if self._provable_now(c) else 0.0), c.seq))
+            for c in window:
+                if c is not cand:
+                    heapq.heappush(self._heap, c)
             if cand.tries > 0:
                 return cand  # a retry: tested before
             t0 = time.perf_counter()
@@ -591,7 +724,7 @@ class Explorer:
 
     def _survives(self, cand: _Cand, deadline: float) -> bool:
         """Test ``cand`` on ``test_trials`` fresh random environments (values growing to
-        size 8); False at the first counterexample."""
+        size 8), then on small-scope instances; False at the first counterexample."""
         from ..logic.values import EvalAbort, value_space
 
         if self._test_values is None:
@@ -627,7 +760,13 @@ class Explorer:
                     return False
             except (EvalAbort, RecursionError):
                 continue
-        return True
+        # Small-scope instances (every combination of the smallest values) and a few more
+        # random ones, as the prover's gate would test a lemma.
+        from ..counterexample import find_counterexample
+
+        budget = max(0.0, min(0.1, deadline - time.perf_counter()))
+        return find_counterexample(self.theory, cand.formula(), trials=120, seed=self.seed,
+                                   time_budget_s=budget) is None
 
     def _redundant(self, cand: _Cand) -> bool:
         lhs, rhs = cand.lhs, cand.rhs
@@ -828,8 +967,12 @@ def _canon_key(lhs: Term, rhs: Term):
     return frozenset((_canon((lhs, rhs)), _canon((rhs, lhs))))
 
 
-def _match(pat: Term, t: Term, sub: dict) -> bool:
+def _match(pat: Term, t: Term, sub: dict, rigid: frozenset = frozenset()) -> bool:
+    """Extend ``sub`` so that ``pat`` instantiated by it is ``t``; variables in ``rigid``
+    match only themselves."""
     if isinstance(pat, Var):
+        if pat in rigid:
+            return pat == t
         got = sub.get(pat)
         if got is None:
             if pat.sort != t.sort:
@@ -841,7 +984,7 @@ def _match(pat: Term, t: Term, sub: dict) -> bool:
         if not isinstance(t, App) or t.fn != pat.fn or len(t.args) != len(pat.args):
             return False
         for a, b in zip(pat.args, t.args):
-            if not _match(a, b, sub):
+            if not _match(a, b, sub, rigid):
                 return False
         return True
     return pat == t
@@ -872,13 +1015,19 @@ def _app_subterms(ts) -> list[Term]:
 
 
 def _matches_any(c: _Cand, targets) -> int:
-    """The size of the largest side of ``c`` that matches one of ``targets`` (0: none)."""
-    sides = [c.lhs] if c.rhs in (TRUE, FALSE) else [c.lhs, c.rhs]
+    """How well a side of ``c`` matches one of ``targets``: the size of the matching side,
+    halved when only the smaller side matches (rewriting with it would grow the term);
+    0 when none matches."""
+    if c.rhs in (TRUE, FALSE):
+        sides = [(c.lhs, 1)]
+    else:
+        a, b = size(c.lhs), size(c.rhs)
+        sides = [(c.lhs, 1 if a >= b else 2), (c.rhs, 1 if b >= a else 2)]
     best = 0
-    for side in sides:
+    for side, div in sides:
         if not isinstance(side, App) or not side.args:
             continue
-        n = size(side)
+        n = size(side) // div
         if n <= best:
             continue
         for t in targets:
@@ -903,12 +1052,15 @@ class _Stuck(Exception):
 class _Normaliser:
     """``dnf``: unfold a defined function's call when every ``match``/``ite`` its body needs
     is decided by constructors in the arguments (what a solver does without induction);
-    ``normalise``: ``dnf`` interleaved with rewriting by oriented lemmas."""
+    ``normalise``: ``dnf`` interleaved with rewriting by oriented lemmas.  With ``split``, an
+    ``ite`` whose condition is undecided stays in the result as an ``ite`` term (for case
+    analysis by :meth:`equal_by_cases`) instead of blocking the unfolding."""
 
-    def __init__(self, theory: Theory, fuel: int = 200):
+    def __init__(self, theory: Theory, fuel: int = 200, split: bool = False):
         self.table = symbol_table(theory)
         self.defs = {d.name: d for d in theory.all_defs()}
         self.fuel = fuel
+        self.split = split
         self._left = 0
         self._memo: dict[Term, Term] = {}
 
@@ -934,28 +1086,52 @@ class _Normaliser:
         except RecursionError:
             return App(fn, args, sort)
 
-    def normalise(self, t: Term, rules: list[tuple[Term, Term]], rounds: int = 8) -> Term:
+    def normalise(self, t: Term, rules: list[tuple[Term, Term]], rounds: int = 8,
+                  forced: tuple = (), rigid: frozenset = frozenset()) -> Term:
+        """``dnf`` interleaved with rewriting: ``rules`` apply where they make the term
+        smaller (ordered rewriting), ``forced`` ones (induction hypotheses, whose ``rigid``
+        variables are fixed) anywhere."""
         cur = t
         for _ in range(rounds):
-            new = self.dnf(self._rewrite(cur, rules))
+            new = self.dnf(self._rewrite(cur, rules, forced, rigid))
             if new == cur:
                 return cur
             cur = new
         return cur
 
-    def _rewrite(self, t: Term, rules) -> Term:
+    def _rewrite(self, t: Term, rules, forced=(), rigid=frozenset()) -> Term:
         if isinstance(t, App) and t.args:
-            args = tuple(self._rewrite(a, rules) for a in t.args)
+            args = tuple(self._rewrite(a, rules, forced, rigid) for a in t.args)
             t = App(t.fn, args, t.sort) if args != t.args else t
-        for l, r in rules:
-            sub: dict = {}
-            if _match(l, t, sub):
-                new = substitute(r, sub) if sub else r
-                if any(v not in sub for v in free_vars(r)):
-                    continue
-                if _term_order_key(new) < _term_order_key(t):
-                    return new
+        for group, ordered in ((forced, False), (rules, True)):
+            for l, r in group:
+                sub: dict = {}
+                fixed = rigid if not ordered else frozenset()
+                if _match(l, t, sub, fixed):
+                    if any(v not in sub and v not in fixed for v in free_vars(r)):
+                        continue
+                    new = substitute(r, sub) if sub else r
+                    if not ordered or _term_order_key(new) < _term_order_key(t):
+                        return new
         return t
+
+    def equal_by_cases(self, l: Term, r: Term, rules, forced, rigid, depth: int = 3) -> bool:
+        """``l`` and ``r`` (normal forms) are equal, splitting on the conditions of the
+        ``ite`` terms in them: each case substitutes the branch and normalises again."""
+        if l == r:
+            return True
+        if depth <= 0:
+            return False
+        cond = _first_ite_condition(l) or _first_ite_condition(r)
+        if cond is None:
+            return False
+        for value in (True, False):
+            a = self.normalise(_pick(l, cond, value), rules, forced=forced, rigid=rigid)
+            b = r if r in (TRUE, FALSE) else self.normalise(_pick(r, cond, value), rules,
+                                                            forced=forced, rigid=rigid)
+            if not self.equal_by_cases(a, b, rules, forced, rigid, depth - 1):
+                return False
+        return True
 
     # -- the reducer: terms in, terms out (env maps a body's variables to argument terms) --
     def _norm(self, t: Term) -> Term:
@@ -972,6 +1148,9 @@ class _Normaliser:
     def _call(self, fn: str, args: tuple, sort: Sort) -> Term:
         d = self.defs.get(fn)
         if d is None:
+            if self.split and fn == "ite" and not isinstance(args[0], BoolLit) \
+                    and args[1] != args[2]:
+                return App(fn, args, sort)
             return _builtin(fn, args, sort)
         if self._left <= 0:
             return App(fn, args, sort)
@@ -1019,6 +1198,23 @@ class _Normaliser:
             fv = free_vars(t)
             return substitute(t, {v: e for v, e in env.items() if v in fv})
         raise _Stuck
+
+
+def _first_ite_condition(t: Term) -> Term | None:
+    for s in subterms(t):
+        if isinstance(s, App) and s.fn == "ite" and len(s.args) == 3:
+            return s.args[0]
+    return None
+
+
+def _pick(t: Term, cond: Term, value: bool) -> Term:
+    """``t`` with every ``ite`` on ``cond`` replaced by its branch for ``value``."""
+    if isinstance(t, App):
+        if t.fn == "ite" and len(t.args) == 3 and t.args[0] == cond:
+            return _pick(t.args[1] if value else t.args[2], cond, value)
+        args = tuple(_pick(a, cond, value) for a in t.args)
+        return App(t.fn, args, t.sort) if args != t.args else t
+    return t
 
 
 def _builtin(fn: str, args: tuple, sort: Sort) -> Term:

@@ -87,8 +87,8 @@ def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | Non
                     consistency=report)
 
     goal = Goal(problem.theory, problem.goal)
-    # 2. random testing
-    cex = checker.counterexample(goal)
+    # 2. random testing (part of the symbolic layer: off in the --no-verify ablation)
+    cex = None if accept_unverified else checker.counterexample(goal)
     if cex is not None:
         return done(Refuted(cex, solver="testing"), counterexample=cex, consistency=report)
 

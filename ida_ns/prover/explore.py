@@ -68,6 +68,7 @@ __all__ = ["Explorer", "ExploreStats", "definitional_normal_form"]
 FUEL = 4_000  # function calls per evaluation of one term in one environment
 INT_RANGE = 6  # Int values of variables lie in [-INT_RANGE, INT_RANGE]
 PROVABLE_BONUS = 3.0  # rank bonus of a candidate one induction proves symbolically
+PROVABLE_CHECK_S = 0.02  # time for that symbolic check of one candidate
 
 
 @dataclass
@@ -284,24 +285,16 @@ class Explorer:
                     uninterp.add(s.name)
         self._interp = Interpretation(self.theory, seed=self.seed,
                                       sizes={s: 4 for s in uninterp}, default_size=4)
-        domains = self._interp.domains()
         self._ev = Evaluator(self.theory, fuel=FUEL, max_depth=400, interp=self._interp)
         n = self.n_envs
         # Sizes: the first environments hold the smallest values (nil, Z, ...), the rest grow.
-        self._values: dict[Var, tuple] = {}
         self._vals: list = []  # value id -> value
         self._ids: dict[Sort, dict] = {}  # per sort: value -> id
         self._memo: dict[str, dict] = {}
-        for sort, vs in self.variables.items():
-            for v in vs:
-                vals = []
-                for i in range(n):
-                    sz = 0 if i < 2 else rng.randint(0, 2 + (i * 5) // n)
-                    if sort.name == "Int" and not sort.args:
-                        vals.append(rng.randint(-INT_RANGE, INT_RANGE))
-                    else:
-                        vals.append(space.random(sort, rng, sz, domains))
-                self._values[v] = tuple(self._intern(sort, x) for x in vals)
+        cols = self._environments(
+            rng, n, lambda i: 0 if i < 2 else rng.randint(1, 3 + (i * 6) // n))
+        self._values: dict[Var, tuple] = {
+            v: tuple(self._intern(v.sort, x) for x in col) for v, col in cols.items()}
         self._runs = {}
         for f in self.functions:
             if f.kind != CTOR:
@@ -327,6 +320,46 @@ class Explorer:
         self._level = 1
         self.stats.levels = 1
         self.stats.gen_time_s += time.perf_counter() - t0
+
+    def _environments(self, rng: random.Random, n: int, size_of) -> dict[Var, list]:
+        """``n`` environments (a value for every variable), as one column per variable.
+        ``size_of(i)`` bounds the values of environment ``i``.  Now and then a variable
+        takes a part of another variable's value (an element of a list, a subtree) or the
+        value of another variable of its sort, so that equalities between values, on which
+        functions like ``count`` or ``delete`` depend, are common."""
+        from ..logic.values import CtorVal, value_space
+
+        space = value_space(self.theory)
+        domains = self._interp.domains()
+        allvars = [v for vs in self.variables.values() for v in vs]
+        cols: dict[Var, list] = {v: [] for v in allvars}
+        for i in range(n):
+            sz = size_of(i)
+            env: dict[Var, object] = {}
+            for v in allvars:
+                if v.sort.name == "Int" and not v.sort.args:
+                    env[v] = rng.randint(-INT_RANGE * (1 + sz // 4), INT_RANGE * (1 + sz // 4))
+                else:
+                    env[v] = space.random(v.sort, rng, sz, domains)
+            for v in allvars:
+                if i < 2 or v.sort.is_function or rng.random() >= 0.3:
+                    continue
+                pool = []
+                for w, x in env.items():
+                    if w == v:
+                        continue
+                    stack = [(x, w.sort)]
+                    while stack and len(pool) < 64:
+                        y, ys = stack.pop()
+                        if ys == v.sort:
+                            pool.append(y)
+                        if type(y) is CtorVal and y.args:
+                            stack.extend(zip(y.args, space.ctor_fields(ys, y.ctor)))
+                if pool:
+                    env[v] = pool[rng.randrange(len(pool))]
+            for v in allvars:
+                cols[v].append(env[v])
+        return cols
 
     def _intern(self, sort: Sort, v) -> int:
         ids = self._ids.get(sort)
@@ -614,6 +647,7 @@ class Explorer:
         if got is not None and got[0] == key:
             return got[1]
         ok = False
+        self._snorm.stop = time.perf_counter() + PROVABLE_CHECK_S
         for v in _vars_in_order((c.lhs, c.rhs)):
             dt = self._table.datatype_of(v.sort)
             if dt is None:
@@ -626,7 +660,8 @@ class Explorer:
                             for f in fields if f.sort == v.sort)
                 l = substitute(c.lhs, sub)
                 r = c.rhs if c.rhs in (TRUE, FALSE) else substitute(c.rhs, sub)
-                if not self._meet(l, r, ihs, frozenset(fields)):
+                if not self._meet(l, r, ihs, frozenset(fields)) \
+                        or time.perf_counter() > self._snorm.stop:
                     ok = False
                     break
             if ok:
@@ -725,23 +760,13 @@ class Explorer:
     def _survives(self, cand: _Cand, deadline: float) -> bool:
         """Test ``cand`` on ``test_trials`` fresh random environments (values growing to
         size 8), then on small-scope instances; False at the first counterexample."""
-        from ..logic.values import EvalAbort, value_space
+        from ..logic.values import EvalAbort
 
         if self._test_values is None:
             rng = random.Random(f"explore-test:{self.seed}")
-            space = value_space(self.theory)
-            domains = self._interp.domains()
-            self._test_values = {}
-            for sort, vs in self.variables.items():
-                for v in vs:
-                    vals = []
-                    for i in range(self.test_trials):
-                        sz = rng.randint(0, 1 + (i * 8) // max(1, self.test_trials))
-                        if sort.name == "Int" and not sort.args:
-                            vals.append(rng.randint(-4 * INT_RANGE, 4 * INT_RANGE))
-                        else:
-                            vals.append(space.random(sort, rng, sz, domains))
-                    self._test_values[v] = vals
+            t = max(1, self.test_trials)
+            self._test_values = self._environments(
+                rng, t, lambda i: rng.randint(0, 2 + (i * 8) // t))
         vs = _vars_in_order((cand.lhs, cand.rhs))
         cols = [self._test_values[v] for v in vs]
         run_l = self._ev.compile(cand.lhs, vs)
@@ -1061,6 +1086,7 @@ class _Normaliser:
         self.defs = {d.name: d for d in theory.all_defs()}
         self.fuel = fuel
         self.split = split
+        self.stop = float("inf")  # perf_counter() time after which normalise gives up
         self._left = 0
         self._memo: dict[Term, Term] = {}
 
@@ -1092,10 +1118,13 @@ class _Normaliser:
         smaller (ordered rewriting), ``forced`` ones (induction hypotheses, whose ``rigid``
         variables are fixed) anywhere."""
         cur = t
+        limit = 3 * size(t) + 30  # rewriting that keeps growing the term is given up
         for _ in range(rounds):
-            new = self.dnf(self._rewrite(cur, rules, forced, rigid))
-            if new == cur:
+            if time.perf_counter() > self.stop:
                 return cur
+            new = self.dnf(self._rewrite(cur, rules, forced, rigid))
+            if new == cur or size(new) > limit:
+                return cur if new != cur else new
             cur = new
         return cur
 
@@ -1120,7 +1149,7 @@ class _Normaliser:
         ``ite`` terms in them: each case substitutes the branch and normalises again."""
         if l == r:
             return True
-        if depth <= 0:
+        if depth <= 0 or time.perf_counter() > self.stop:
             return False
         cond = _first_ite_condition(l) or _first_ite_condition(r)
         if cond is None:

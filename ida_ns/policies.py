@@ -48,6 +48,14 @@ def parse_candidates(goal: Goal, cands, source: str) -> list[Proposal]:
     return out
 
 
+def top_probability(logprob: float) -> float:
+    """A candidate's probability from its log-probability, robust to a broken proxy
+    (NaN or positive scores read as "unsure"/capped, never as an overflow)."""
+    if not isinstance(logprob, (int, float)) or not math.isfinite(logprob):
+        return 0.0
+    return math.exp(min(0.0, float(logprob)))
+
+
 class ProxyPolicy:
     """The proxy alone (no overseer): its k sampled candidates, best log-probability first."""
 
@@ -94,7 +102,7 @@ class EscalatingPolicy:
     def _unsure(self, goal: Goal, cands) -> bool:
         if not cands:
             return True
-        if math.exp(cands[0].logprob) < self.threshold:
+        if top_probability(cands[0].logprob) < self.threshold:
             return True
         if len(self.members) > 1:
             from .proxy.model import ensemble_disagreement

@@ -70,9 +70,16 @@ def split_forall(t: Term) -> tuple[tuple[Var, ...], Term]:
 
 
 def goal_key(goal: Goal) -> str:
+    """Structural hash of a goal (theory, conclusion, hypotheses, fixed variables).
+
+    Built from the AST's repr, not from printed text: printing can make a bound variable and
+    a theory symbol of the same name look alike, and a cache keyed on text would then hand one
+    goal's proof to another."""
     from solvers.query import theory_hash
 
-    return hashlib.sha256((theory_hash(goal.theory) + "\n" + goal.text()).encode()).hexdigest()
+    text = repr((goal.concl, goal.hyps, goal.fixed))
+    return hashlib.sha256((theory_hash(goal.theory) + "\n" + text).encode(
+        "utf-8", "surrogatepass")).hexdigest()
 
 
 def closed_under(t: Term, fixed: tuple[Var, ...]) -> bool:

@@ -46,10 +46,9 @@ ProveMany = Callable[[Sequence[object], float], list[Verdict]]
 
 
 def leaf_key(goal: Goal, lemmas: tuple[Term, ...], solver: str) -> str:
-    from ..logic.printer import print_term
-
-    text = goal.key() + "\n" + solver + "\n" + "\n".join(sorted(print_term(l) for l in lemmas))
-    return hashlib.sha256(text.encode()).hexdigest()
+    """Structural key of a leaf check (see :func:`ida_ns.prover.goal.goal_key`)."""
+    text = goal.key() + "\n" + solver + "\n" + "\n".join(sorted(repr(l) for l in lemmas))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class VerdictCache:

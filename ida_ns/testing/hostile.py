@@ -622,14 +622,15 @@ def hostile_steps(goal, families: Iterable[str] | None = None):
 # ============================================================================================
 # Mutators for fuzzing
 
-_TOKENS = [b"(", b")", b"((", b"))", b"|", b"\"", b";", b" ", b"\n", b"_", b"@", b"!", b"-1",
-           b"0", b"00", b"1.5", b"#x1", b":named", b"par", b"match", b"lambda", b"let",
-           b"forall", b"exists", b"as", b"assert", b"prove", b"assert-not", b"check-sat",
-           b"declare-datatype", b"declare-datatypes", b"declare-sort", b"declare-fun",
-           b"declare-const", b"define-fun", b"define-fun-rec", b"define-funs-rec",
-           b"define-sort", b"Int", b"Bool", b"true", b"false", b"ite", b"=>", b"=", b"distinct",
-           b"(_ x)", b"(par (a) ", b"(match x ((_ y)))", b"|x y|", b"\xff", b"\xc3", b"\x00",
-           "\u0445".encode(), b"(assert false)", b"(push 1)", b"(reset)"]
+_KEYWORDS = [b"_", b"@", b"!", b"-1", b"0", b"00", b"1.5", b"#x1", b":named", b"par", b"match",
+             b"lambda", b"let", b"forall", b"exists", b"as", b"assert", b"prove", b"assert-not",
+             b"check-sat", b"declare-datatype", b"declare-datatypes", b"declare-sort",
+             b"declare-fun", b"declare-const", b"define-fun", b"define-fun-rec",
+             b"define-funs-rec", b"define-sort", b"Int", b"Bool", b"true", b"false", b"ite",
+             b"=>", b"=", b"distinct", b"|x y|", b"||"]
+_TOKENS = [b"(", b")", b"((", b"))", b"|", b"\"", b";", b" ", b"\n", *_KEYWORDS, b"(_ x)",
+           b"(par (a) ", b"(match x ((_ y)))", b"\xff", b"\xc3", b"\x00", "\u0445".encode(),
+           b"(assert false)", b"(push 1)", b"(reset)"]
 
 
 def mutate_bytes(rng: random.Random, data: bytes, other: bytes | None = None,
@@ -641,10 +642,15 @@ def mutate_bytes(rng: random.Random, data: bytes, other: bytes | None = None,
     names = []
     for _ in range(steps if steps is not None else rng.choice([1, 1, 1, 2, 3, 5])):
         op = rng.choice(["flip", "delete", "insert", "insert", "duplicate", "truncate",
-                         "splice", "swap"])
+                         "splice", "swap", "atom", "atom", "list", "list"])
         n = len(out)
         i = rng.randrange(n + 1) if n else 0
-        if op == "flip" and n:
+        if op in ("atom", "list"):  # keep the parentheses balanced: reach the elaborator
+            done = (_replace_atom if op == "atom" else _move_list)(rng, out, other or data)
+            if done is None:
+                continue
+            out = done
+        elif op == "flip" and n:
             j = min(i, n - 1)
             out[j] ^= 1 << rng.randrange(8)
         elif op == "delete" and n:
@@ -666,6 +672,50 @@ def mutate_bytes(rng: random.Random, data: bytes, other: bytes | None = None,
             continue
         names.append(op)
     return bytes(out), names
+
+
+_ATOM = re.compile(rb"[^\s()]+")
+
+
+def _balanced_spans(data: bytes) -> list[tuple[int, int]]:
+    """Start and end (exclusive) of every parenthesised span, ignoring strings and quoted
+    symbols (good enough for mutation)."""
+    spans, stack = [], []
+    for i, b in enumerate(data):
+        if b == 40:
+            stack.append(i)
+        elif b == 41 and stack:
+            spans.append((stack.pop(), i + 1))
+    return spans
+
+
+def _replace_atom(rng: random.Random, out: bytearray, donor: bytes) -> bytearray | None:
+    """One symbol or literal replaced by one from ``donor`` (or a keyword)."""
+    mine = list(_ATOM.finditer(out))
+    theirs = [m.group() for m in _ATOM.finditer(donor)] or [b"x"]
+    if not mine:
+        return None
+    m = rng.choice(mine)
+    new = rng.choice(theirs) if rng.random() < 0.8 else rng.choice(_KEYWORDS)
+    return out[:m.start()] + new + out[m.end():]
+
+
+def _move_list(rng: random.Random, out: bytearray, donor: bytes) -> bytearray | None:
+    """A parenthesised span deleted, duplicated, or replaced by one from ``donor``."""
+    spans = _balanced_spans(bytes(out))
+    if not spans:
+        return None
+    a, b = rng.choice(spans)
+    kind = rng.randrange(3)
+    if kind == 0:
+        return out[:a] + out[b:]
+    if kind == 1:
+        return out[:b] + b" " + out[a:b] + out[b:]
+    other = _balanced_spans(donor)
+    if not other:
+        return None
+    c, d = rng.choice(other)
+    return out[:a] + donor[c:d] + out[b:]
 
 
 _JSON_JUNK = [None, 0, -1, 1e308, True, "", "direct", "induct x", "lemma false", [], {}, [[]],

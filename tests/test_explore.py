@@ -200,3 +200,20 @@ def test_relevant_is_cheap_and_matches_the_goal():
 def test_goal_without_defined_functions_gives_nothing_quickly():
     _, ex, cs = conjectures("(forall ((x Nat)) (= (S x) (S x)))", seconds=2)
     assert cs == []
+
+
+def test_goal_ready_once_the_helper_lemmas_are_proved():
+    p = problem("(forall ((a Nat) (b Nat)) (= (plus a b) (plus b a)))")
+    ex = Explorer(p.theory, Goal(p.theory, p.goal))
+    assert not ex.goal_ready()  # commutativity needs two lemmas first
+    wanted = {law(p, "(forall ((x Nat)) (= (plus x Z) x))"),
+              law(p, "(forall ((x Nat) (y Nat)) (= (plus x (S y)) (S (plus x y))))")}
+    for c in ex.conjectures(time.perf_counter() + 5):
+        if key_of(c) in wanted:
+            wanted.discard(key_of(c))
+            ex.proved(c)
+            assert ex.goal_relevant(c)
+        if not wanted:
+            break
+    assert not wanted
+    assert ex.goal_ready()

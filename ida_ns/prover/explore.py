@@ -234,10 +234,21 @@ class Explorer:
 
     def goal_relevant(self, conj: Term) -> bool:
         """Whether ``conj`` (handed out by this explorer) can rewrite the goal or one of its
-        induction step cases: worth searching the goal again once it is proved.  (A helper
-        of other lemmas is not.)"""
+        induction step cases."""
         cand = self._find(conj)
         return cand is not None and cand.relevance >= 3
+
+    def goal_ready(self) -> bool:
+        """Whether searching the goal again looks worthwhile now: one induction proves it
+        symbolically with the lemmas proved so far (see :meth:`_provable_now`), or a proved
+        lemma generalises it.  A prover can search the goal again only then (and once more
+        at the end), instead of after every lemma."""
+        g = self._goal_cand
+        if g is None:
+            return bool(self._proved)
+        if any(_instance_of(g, c) for c in self._proved):
+            return True
+        return self._provable_now(g)
 
     def _find(self, conj: Term) -> _Cand | None:
         if self._last is not None and self._last.formula() == conj:

@@ -338,12 +338,13 @@ class Explorer:
         takes a part of another variable's value (an element of a list, a subtree) or the
         value of another variable of its sort, so that equalities between values, on which
         functions like ``count`` or ``delete`` depend, are common."""
-        from ..logic.values import CtorVal, value_space
+        from ..logic.values import value_space
 
         space = value_space(self.theory)
         domains = self._interp.domains()
         allvars = [v for vs in self.variables.values() for v in vs]
         cols: dict[Var, list] = {v: [] for v in allvars}
+        fields: dict = {}  # (sort, ctor) -> field sorts
         for i in range(n):
             sz = size_of(i)
             env: dict[Var, object] = {}
@@ -352,25 +353,42 @@ class Explorer:
                     env[v] = rng.randint(-INT_RANGE * (1 + sz // 4), INT_RANGE * (1 + sz // 4))
                 else:
                     env[v] = space.random(v.sort, rng, sz, domains)
+            pool: dict[Sort, list] | None = None
             for v in allvars:
                 if i < 2 or v.sort.is_function or rng.random() >= 0.3:
                     continue
-                pool = []
-                for w, x in env.items():
-                    if w == v:
-                        continue
-                    stack = [(x, w.sort)]
-                    while stack and len(pool) < 64:
-                        y, ys = stack.pop()
-                        if ys == v.sort:
-                            pool.append(y)
-                        if type(y) is CtorVal and y.args:
-                            stack.extend(zip(y.args, space.ctor_fields(ys, y.ctor)))
-                if pool:
-                    env[v] = pool[rng.randrange(len(pool))]
+                if pool is None:
+                    pool = self._subvalues(env.items(), space, fields)
+                cands = pool.get(v.sort)
+                if cands:
+                    env[v] = cands[rng.randrange(len(cands))]
             for v in allvars:
                 cols[v].append(env[v])
         return cols
+
+    @staticmethod
+    def _subvalues(items, space, fields: dict, cap: int = 48) -> dict[Sort, list]:
+        """Parts of the given values by sort (the values themselves included), at most
+        ``cap`` per sort."""
+        from ..logic.values import CtorVal
+
+        out: dict[Sort, list] = defaultdict(list)
+        budget = 2000  # value nodes visited
+        for w, x in items:
+            stack = [(x, w.sort)]
+            while stack and budget > 0:
+                budget -= 1
+                y, ys = stack.pop()
+                lst = out[ys]
+                if len(lst) < cap:
+                    lst.append(y)
+                if type(y) is CtorVal and y.args:
+                    key = (ys, y.ctor)
+                    fs = fields.get(key)
+                    if fs is None:
+                        fs = fields[key] = space.ctor_fields(ys, y.ctor)
+                    stack.extend(zip(y.args, fs))
+        return out
 
     def _intern(self, sort: Sort, v) -> int:
         ids = self._ids.get(sort)
@@ -800,8 +818,8 @@ class Explorer:
         # random ones, as the prover's gate would test a lemma.
         from ..counterexample import find_counterexample
 
-        budget = max(0.0, min(0.1, deadline - time.perf_counter()))
-        return find_counterexample(self.theory, cand.formula(), trials=120, seed=self.seed,
+        budget = max(0.0, min(0.15, deadline - time.perf_counter()))
+        return find_counterexample(self.theory, cand.formula(), trials=200, seed=self.seed,
                                    time_budget_s=budget) is None
 
     def _redundant(self, cand: _Cand) -> bool:
@@ -1120,7 +1138,7 @@ class _Normaliser:
         self._left = self.fuel
         try:
             return self._call(fn, args, sort)
-        except RecursionError:
+        except (RecursionError, _Stuck):
             return App(fn, args, sort)
 
     def normalise(self, t: Term, rules: list[tuple[Term, Term]], rounds: int = 8,
@@ -1177,7 +1195,10 @@ class _Normaliser:
     def _norm(self, t: Term) -> Term:
         if isinstance(t, App):
             args = tuple(self._norm(a) for a in t.args)
-            return self._call(t.fn, args, t.sort)
+            try:
+                return self._call(t.fn, args, t.sort)
+            except _Stuck:  # a builtin ite on an undecided condition
+                return App(t.fn, args, t.sort)
         if isinstance(t, (Var, IntLit, BoolLit)):
             return t
         try:

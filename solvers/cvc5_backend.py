@@ -23,7 +23,7 @@ from ida_ns.verdict import Unknown, Verdict
 
 from .base import TheoryCache, run_query
 from .query import Query
-from .translate import Lowering, term_is_ho, theory_is_ho
+from .translate import Lowering, solver_name, term_is_ho, theory_is_ho
 
 # Options common to every configuration.
 BASE_OPTIONS = {"produce-models": "true", "incremental": "true"}
@@ -68,11 +68,12 @@ class Cvc5Theory(Lowering):
         self.sel_terms: dict[str, list[cvc5.Term]] = {}
         self.funs: dict[str, cvc5.Term] = {}
         for name in theory.sorts:
-            self.sorts[name] = self.tm.mkUninterpretedSort(name)
+            self.sorts[name] = self.tm.mkUninterpretedSort(solver_name(name))
         for group in theory.datatypes:
             self._datatypes(group)
         for f in theory.funs:
-            self.funs[f.name] = self.tm.mkConst(self._fun_sort(f.params, f.ret), f.name)
+            self.funs[f.name] = self.tm.mkConst(self._fun_sort(f.params, f.ret),
+                                            solver_name(f.name))
         for group in theory.defs:
             self._definitions(group)
         for ax in theory.axioms:
@@ -100,18 +101,18 @@ class Cvc5Theory(Lowering):
         names = {dt.name for dt in group}
         decls = []
         for dt in group:
-            decl = self.tm.mkDatatypeDecl(dt.name)
+            decl = self.tm.mkDatatypeDecl(solver_name(dt.name))
             for c in dt.ctors:
-                cd = self.tm.mkDatatypeConstructorDecl(c.name)
+                cd = self.tm.mkDatatypeConstructorDecl(solver_name(c.name))
                 for sel, s in c.fields:
                     if s.name in names and not s.args:
-                        cd.addSelectorUnresolved(sel, s.name)
+                        cd.addSelectorUnresolved(solver_name(sel), solver_name(s.name))
                     elif any(a.name in names for a in s.args):
                         raise UnsupportedFeature(
                             f"field {sel} of {c.name} has sort {s}, which nests the datatype "
                             f"being declared", token=sel)
                     else:
-                        cd.addSelector(sel, self.sort(s))
+                        cd.addSelector(solver_name(sel), self.sort(s))
                 decl.addConstructor(cd)
             decls.append(decl)
         for dt, cs in zip(group, self.tm.mkDatatypeSorts(decls)):
@@ -128,12 +129,12 @@ class Cvc5Theory(Lowering):
             for d in group:
                 params = [self.bound_var(v) for v in d.params]
                 body = self.term(d.body, dict(zip(d.params, params)))
-                self.funs[d.name] = self.solver.defineFun(d.name, params, self.sort(d.ret),
-                                                          body)
+                self.funs[d.name] = self.solver.defineFun(
+                    solver_name(d.name), params, self.sort(d.ret), body)
             return
         for d in group:
             self.funs[d.name] = self.tm.mkConst(
-                self._fun_sort([v.sort for v in d.params], d.ret), d.name)
+                self._fun_sort([v.sort for v in d.params], d.ret), solver_name(d.name))
         funs, params, bodies = [], [], []
         for d in group:
             ps = [self.bound_var(v) for v in d.params]
@@ -183,7 +184,7 @@ class Cvc5Theory(Lowering):
         return self.tm.mkTerm(Kind.APPLY_SELECTOR, self.sel_terms[ctor][index], x)
 
     def bound_var(self, v: Var):
-        return self.tm.mkVar(self.sort(v.sort), v.name)
+        return self.tm.mkVar(self.sort(v.sort), solver_name(v.name))  # distinct object
 
     def quant(self, kind: str, bvars: list, body):
         k = Kind.FORALL if kind == "forall" else Kind.EXISTS
@@ -218,7 +219,7 @@ class Cvc5Theory(Lowering):
         return "unknown", str(why).rsplit(".", 1)[-1].lower()
 
     def skolem(self, name: str, var: Var):
-        return self.tm.mkConst(self.sort(var.sort), name)
+        return self.tm.mkConst(self.sort(var.sort), solver_name(name))  # distinct object
 
     def model_value(self, const):
         return self.solver.getValue(const)

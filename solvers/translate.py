@@ -11,11 +11,15 @@ here once:
   operations before they reach the solver.
 
 Bound variables are always fresh solver variables, so names never capture: a quantified ``x``
-and a theory constant ``x`` stay apart.
+and a theory constant ``x`` stay apart.  Environments are keyed by the AST :class:`Var` (name
+and sort), never by a name alone.  Theory symbols reach the solver through
+:func:`solver_name`, which is injective and safe for C strings (a NUL would truncate a z3
+symbol, merging ``u\\x00a`` and ``u\\x00b``).
 """
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from typing import Any, Iterable
 
@@ -25,6 +29,32 @@ from ida_ns.logic.ast import (App, BoolLit, HoApp, IntLit, Lambda, Let, Match, P
 from ida_ns.logic.symbols import SymbolTable, symbol_table
 
 Env = dict  # Var -> solver term
+
+
+def _plain(c: str) -> bool:
+    return c.isprintable() and c != "\\" and not ("\ud800" <= c <= "\udfff")
+
+
+def solver_name(name: str) -> str:
+    """The name a solver sees for a theory symbol: ``name`` itself when every character is
+    printable and not a backslash, else its ``unicode_escape`` form (which always contains a
+    backslash, so the map is injective).  NUL, control characters and lone surrogates never
+    reach a solver's C API.
+
+    >>> solver_name("plus"), solver_name("u\\x00a"), solver_name("a\\\\b")
+    ('plus', 'u\\\\x00a', 'a\\\\\\\\b')
+    """
+    if all(_plain(c) for c in name):
+        return name
+    return name.encode("unicode_escape").decode("ascii")
+
+
+_NOT_ASCII_WORD = re.compile(r"[^A-Za-z0-9_]")
+
+
+def ascii_prefix(name: str, limit: int = 24) -> str:
+    """A readable ASCII-word prefix for a fresh solver constant named after ``name``."""
+    return _NOT_ASCII_WORD.sub("_", name)[:limit] or "v"
 
 CHAINABLE = frozenset({"=", "<", "<=", ">", ">="})
 

@@ -7,6 +7,12 @@ SMT-LIB ``define-fun`` macros), function sorts ``(=> a b)`` become arrays (``Lam
 ``Nat``) with one solver; a query is a push/check/pop on it.
 
 Any symbol name is accepted through the API: ``++``, ``&&``, a sort named ``Seq``.
+
+z3 identifies constants by name and sort, and ``z3.FreshConst`` only appends a counter to its
+prefix (``FreshConst(s, "x")`` *is* ``Const("x!0", s)``).  So every constant this backend
+creates for a binder, skolem or model element comes from one supply (:meth:`Z3Theory.fresh`)
+whose names are pairwise distinct and distinct from every theory symbol; theory symbols go
+through :func:`~solvers.translate.solver_name` (no NUL truncation, no surrogates).
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from ida_ns.verdict import Unknown, Verdict
 
 from .base import TheoryCache, run_query
 from .query import Query
-from .translate import Lowering
+from .translate import Lowering, ascii_prefix, solver_name
 
 _BINARY = {
     "=": lambda a, b: a == b,
@@ -53,14 +59,19 @@ class Z3Theory(Lowering):
         self.accessors: dict[str, list[z3.FuncDeclRef]] = {}
         self.funs: dict[str, Any] = {}  # declared and recursive functions (decl or const)
         self.inline: dict[str, FunDef] = {}
+        # names in the context that fresh constants must avoid
+        self._taken: set[str] = {solver_name(n) for n in (*theory.sorts, *self.symbols.infos)}
+        self._taken |= {solver_name(d.name) for d in theory.all_datatypes()}
+        self._fresh_count = 0
         for name in theory.sorts:
-            self.sorts[name] = z3.DeclareSort(name, self.ctx)
+            self.sorts[name] = z3.DeclareSort(solver_name(name), self.ctx)
         for group in theory.datatypes:
             self._datatypes(group)
         for f in theory.funs:
             sig = [self.sort(s) for s in (*f.params, f.ret)]
-            self.funs[f.name] = (z3.Function(f.name, *sig) if f.params
-                                 else z3.Const(f.name, sig[0]))
+            zname = solver_name(f.name)
+            self.funs[f.name] = (z3.Function(zname, *sig) if f.params
+                                 else z3.Const(zname, sig[0]))
         for group in theory.defs:
             self._definitions(group)
         self.axioms = [self.term(ax, {}) for ax in theory.axioms]
@@ -82,20 +93,20 @@ class Z3Theory(Lowering):
 
     def _datatypes(self, group) -> None:
         names = {dt.name for dt in group}
-        decls = {dt.name: z3.Datatype(dt.name, ctx=self.ctx) for dt in group}
+        decls = {dt.name: z3.Datatype(solver_name(dt.name), ctx=self.ctx) for dt in group}
         for dt in group:
             for c in dt.ctors:
                 fields = []
                 for sel, s in c.fields:
                     if s.name in names and not s.args:
-                        fields.append((sel, decls[s.name]))
+                        fields.append((solver_name(sel), decls[s.name]))
                     elif any(a.name in names for a in s.args):
                         raise UnsupportedFeature(
                             f"field {sel} of {c.name} has sort {s}, which nests the datatype "
                             f"being declared", token=sel)
                     else:
-                        fields.append((sel, self.sort(s)))
-                decls[dt.name].declare(c.name, *fields)
+                        fields.append((solver_name(sel), self.sort(s)))
+                decls[dt.name].declare(solver_name(c.name), *fields)
         created = z3.CreateDatatypes(*decls.values())
         if not isinstance(created, tuple):
             created = (created,)
@@ -115,7 +126,7 @@ class Z3Theory(Lowering):
             return
         for d in group:
             sig = [self.sort(v.sort) for v in d.params] + [self.sort(d.ret)]
-            self.funs[d.name] = z3.RecFunction(d.name, *sig)
+            self.funs[d.name] = z3.RecFunction(solver_name(d.name), *sig)
         for d in group:
             params = [self.bound_var(v) for v in d.params]
             body = self.term(d.body, dict(zip(d.params, params)))
@@ -177,8 +188,18 @@ class Z3Theory(Lowering):
     def selector(self, ctor: str, index: int, x):
         return self.accessors[ctor][index](x)
 
+    def fresh(self, sort: z3.SortRef, prefix: str) -> z3.ExprRef:
+        """A constant no other constant of this context shares: ``<prefix>!<n>`` with n
+        counting up per theory, skipping theory symbol names."""
+        base = ascii_prefix(prefix)
+        while True:
+            name = f"{base}!{self._fresh_count}"
+            self._fresh_count += 1
+            if name not in self._taken:
+                return z3.Const(name, sort)
+
     def bound_var(self, v: Var):
-        return z3.FreshConst(self.sort(v.sort), prefix=v.name)
+        return self.fresh(self.sort(v.sort), v.name)
 
     def quant(self, kind: str, bvars: list, body):
         return (z3.ForAll if kind == "forall" else z3.Exists)(bvars, body)
@@ -226,9 +247,7 @@ class Z3Theory(Lowering):
         return "unknown", reason
 
     def skolem(self, name: str, var: Var):
-        if name in self.symbols.infos:  # z3 identifies constants by name and sort
-            name += "!sk"
-        return z3.Const(name, self.sort(var.sort))
+        return self.fresh(self.sort(var.sort), name)
 
     def model_value(self, const):
         return self._model.eval(const, model_completion=True)
@@ -244,7 +263,7 @@ class Z3Theory(Lowering):
                 stack.extend(e.children())
         if not elems:
             return list(values), []
-        pairs = [(e, z3.FreshConst(e.sort(), prefix="elem")) for e in elems.values()]
+        pairs = [(e, self.fresh(e.sort(), "elem")) for e in elems.values()]
         out = [z3.substitute(v, *pairs) for v in values]
         side = []
         by_sort: dict[str, list] = {}

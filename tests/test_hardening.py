@@ -6,6 +6,8 @@ now be rejected (or must no longer be proved).
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from ida_ns.logic.ast import (INT, App, Constructor, Datatype, IntLit, Quant, Sort, Theory, Var,
@@ -78,3 +80,32 @@ def test_solver_name_is_injective_and_c_safe():
         o.encode("utf-8")
         assert "\x00" not in o
     assert solver_name("plus") == "plus" and solver_name("α") == "α"
+
+
+# ---- 2. quoted symbols: printable characters and whitespace only -----------------------------
+
+from ida_ns.errors import SpecError  # noqa: E402
+from ida_ns.logic.parser import parse_term, parse_text  # noqa: E402
+from ida_ns.logic.sexpr import read_sexprs  # noqa: E402
+
+
+@pytest.mark.parametrize("text, code, col", [
+    ("(a |u\x00a|)", "U+0000", 6), ("|u\ud800|", "U+D800", 3), ("(x\n  |ab\x7f|)", "U+007F", 6),
+    ("|\x1b[31m|", "U+001B", 2), ("|a\x85|", "U+0085", 3)])
+def test_control_characters_and_surrogates_in_quoted_symbols_should_fail(text, code, col):
+    with pytest.raises(SpecError, match=re.escape(code)) as e:
+        read_sexprs(text)
+    assert e.value.col == col and e.value.line == text.count("\n", 0, text.index("|")) + 1
+    e.value.token.encode("ascii")  # the token is shown escaped
+
+
+@pytest.mark.parametrize("text, name", [("|a\tb|", "a\tb"), ("|a\nb|", "a\nb"),
+                                        ("|α β|", "α β"), ("|x y|", "x y")])
+def test_whitespace_and_non_ascii_in_quoted_symbols_should_succeed(text, name):
+    assert read_sexprs(text)[0].value == name
+
+
+def test_lemma_with_a_nul_binder_is_a_spec_error_not_a_solver_question():
+    th = parse_text("(declare-datatypes ((Nat 0)) (((Z) (S (p Nat)))))(prove true)").theory
+    with pytest.raises(SpecError, match="U\\+0000"):
+        parse_term("(forall ((|u\x00a| Nat) (|u\x00b| Nat)) (= |u\x00a| |u\x00b|))", th)

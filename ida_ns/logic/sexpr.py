@@ -42,6 +42,10 @@ _TOKEN_RE = re.compile(
     re.VERBOSE,
 )
 _DELIMITER = re.compile(r"[\s();\"|]|\Z")
+# What a quoted symbol may not contain besides | and \: SMT-LIB allows printable characters
+# and whitespace only.  Control characters other than tab/LF/CR (a NUL truncates solver
+# symbol names), DEL, C1 controls, and lone surrogates (not encodable as UTF-8).
+_BAD_IN_QUOTED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 class Atom:
@@ -142,7 +146,8 @@ def read_sexprs(text: str, file: str = "<input>", max_depth: int | None = None) 
     """Read every S-expression in ``text``.
 
     Raises :class:`SpecError` with file:line:col and the token for invalid characters,
-    unterminated strings or quoted symbols, a stray ``)`` (located at the ``)``), an unclosed
+    control characters or lone surrogates inside a quoted symbol, unterminated strings or
+    quoted symbols, a stray ``)`` (located at the ``)``), an unclosed
     ``(`` (located where that list opened), or nesting deeper than ``max_depth``.
     """
     lines = _Lines(text)
@@ -187,6 +192,14 @@ def read_sexprs(text: str, file: str = "<input>", max_depth: int | None = None) 
             if kind == "symbol":
                 atom = Atom(SYMBOL, tok, tok, line, col)
             elif kind == "qsym":
+                bad = _BAD_IN_QUOTED.search(tok)
+                if bad is not None:
+                    bline, bcol = lines.loc(pos + bad.start())
+                    ch = bad.group()
+                    raise SpecError(
+                        f"character U+{ord(ch):04X} is not allowed in a quoted symbol (SMT-LIB "
+                        f"allows printable characters and whitespace only)", file, bline, bcol,
+                        tok.encode("unicode_escape").decode("ascii"))
                 atom = Atom(SYMBOL, tok[1:-1], tok, line, col, quoted=True)
             elif kind == "numeral":
                 if len(tok) > 1 and tok[0] == "0":

@@ -109,3 +109,31 @@ def test_lemma_with_a_nul_binder_is_a_spec_error_not_a_solver_question():
     th = parse_text("(declare-datatypes ((Nat 0)) (((Z) (S (p Nat)))))(prove true)").theory
     with pytest.raises(SpecError, match="U\\+0000"):
         parse_term("(forall ((|u\x00a| Nat) (|u\x00b| Nat)) (= |u\x00a| |u\x00b|))", th)
+
+
+# ---- 3. the empty symbol || is valid SMT-LIB: it parses, prints and round-trips ------------
+
+from ida_ns.logic.printer import print_problem, print_term, quote  # noqa: E402
+
+NAT_TEXT = "(declare-datatypes ((Nat 0)) (((Z) (S (p Nat)))))"
+
+
+def test_empty_symbol_prints_and_roundtrips_should_succeed():
+    assert quote("") == "||"
+    th = parse_text(NAT_TEXT + "(prove true)").theory
+    for text in ("(forall ((|| Nat)) (= || ||))", "(forall ((|| Nat)) (let ((|| Z)) (= || Z)))",
+                 "(forall ((x Nat)) (match x ((Z true) ((S ||) (= || ||)))))",
+                 "(forall ((x Nat)) (match x ((Z true) (|| (= || x)))))"):
+        t = parse_term(text, th)
+        for d in ("tip", "smtlib"):
+            assert parse_term(print_term(t, d), th) == t
+
+
+def test_empty_symbol_as_declaration_and_goal_binder_should_prove(backend):
+    p = parse_text(NAT_TEXT + "(declare-fun || () Nat)(prove (= || ||))")
+    for d in ("tip", "smtlib"):
+        assert parse_text(print_problem(p, d)).theory == p.theory
+    assert backend.prove(Query.from_problem(p), 5.0).status == "proved"
+    th = parse_text(NAT_TEXT + "(prove true)").theory
+    t = parse_term("(forall ((|| Nat)) (= || ||))", th)
+    assert backend.prove(Query(th, t), 5.0).status == "proved"

@@ -590,7 +590,7 @@ class Elaborator:
                 stack.extend(x.items)
             elif x.kind == SYMBOL:
                 used.add(x.value)
-        if not base[0].isalpha():
+        if not base[:1].isalpha():  # also the empty symbol ||
             base = "v" + base
         cand, i = base, 0
         while cand in used or cand in self.env.syms or cand in RESERVED or cand in BUILTINS:

@@ -35,12 +35,12 @@ _NUMERIC_LOOKING = re.compile(r"[-.][0-9]")  # simple symbols, but z3/cvc5 lex t
 def quote(name: str) -> str:
     """A symbol as SMT-LIB text: as is when simple, else ``|name|``.
 
-    >>> quote("++"), quote(":+:"), quote("-2")
-    ('++', '|:+:|', '|-2|')
+    >>> quote("++"), quote(":+:"), quote("-2"), quote("")
+    ('++', '|:+:|', '|-2|', '||')
     """
     if is_simple_symbol(name) and not _NUMERIC_LOOKING.match(name):
         return name
-    if "|" in name or "\\" in name or not name:
+    if "|" in name or "\\" in name:
         raise ValueError(f"symbol {name!r} cannot be written in SMT-LIB (contains | or \\)")
     return f"|{name}|"
 

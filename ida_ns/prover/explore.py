@@ -9,28 +9,35 @@ the QuickSpec way:
 2. **enumeration by size**, bottom up: a term of size ``n`` is a function applied to class
    representatives whose sizes add up to ``n - 1``;
 3. **classes by evaluation**: every term is evaluated on a fixed set of random environments
-   (values for all variables) with the ground evaluator; terms with the same value vector form
-   one equivalence class, whose first (smallest) member is its representative.  A term whose
-   evaluation runs out of fuel or is undetermined in some environment is dropped;
-4. **equations**: each non-representative member ``t`` of a class gives ``t = rep``; a Bool
+   (values for all variables; a variable often holds a part of another's value, so that
+   equal values are common) with the ground evaluator; terms with the same value vector form
+   one equivalence class, represented by its smallest (then simplest) member.  A term whose
+   evaluation runs out of fuel or is undetermined in some environment is dropped; terms of
+   the last size are only built in one variable renaming, and constructor towers not at all;
+4. **equations**: each non-representative member ``t`` of a class gives ``t = rep`` (both
+   sides with definitions unfolded on constructors, constructor contexts stripped); a Bool
    term true (false) in every environment gives the conjecture ``t`` (``not t``);
-5. **pruning**: renamings of earlier candidates; equations that hold by unfolding the
-   definitions on constructors (z3 proves those without help: *definitional*); equations whose
-   sides rewrite to the same normal form with the lemmas proved so far (oriented by size,
-   ordered rewriting for permutative ones); instances of conjectures already handed out;
-   the goal itself;
-6. **ranking**: smaller first, with a bonus for an equation one of whose sides matches a
-   subterm of the goal, of its induction step cases (definitions unfolded), or of a goal the
-   search got stuck on (recorded through :meth:`Explorer.relevant`), and a penalty for
-   functions the goal does not mention;
-7. **testing**: each conjecture is tested on a few hundred more random instances
-   (:func:`~ida_ns.counterexample.find_counterexample`) before it is handed out.
+5. **pruning**: renamings; equations that hold by unfolding the definitions on constructors,
+   or after a case split on one variable (a solver proves those without induction); terms
+   containing an instance of a size-decreasing goal; equations whose sides rewrite to the
+   same normal form with the lemmas proved so far (ordered rewriting); instances of
+   conjectures already handed out; the goal itself;
+6. **ranking**: smaller first; a bonus when a side matches a subterm of the goal or of its
+   induction step cases (definitions unfolded) or of a goal the search expanded (recorded
+   through :meth:`Explorer.relevant`), more when it generalises a side of the goal; a bonus,
+   among the few best, for a candidate that one structural induction proves symbolically
+   (unfolding, case analysis on ``ite``, rewriting with the induction hypothesis and the
+   proved lemmas); a general candidate goes before its instances; after a failure, the
+   candidates that match the failed conjecture's step cases move up and the failed one is
+   retried once a lemma over its functions is proved;
+7. **testing**: each conjecture is tested on a few hundred more random instances and on the
+   smallest ones (:func:`~ida_ns.counterexample.find_counterexample`) before it is handed
+   out.
 
 Generation is incremental: sizes are enumerated in time slices, so conjectures flow as soon as
 the small sizes are done, and everything respects the caller's deadline.  Given the seed, the
 sequence of conjectures is deterministic (how far it gets depends on the time available).
-A conjecture handed out but not reported :meth:`Explorer.proved` is retried once after a
-later lemma over the same functions is proved.
+:meth:`Explorer.goal_ready` tells a prover when searching the goal again looks worthwhile.
 
 >>> from ida_ns.logic.parser import parse_text
 >>> from ida_ns.prover.goal import Goal
@@ -332,7 +339,8 @@ class Explorer:
         self.stats.levels = 1
         self.stats.gen_time_s += time.perf_counter() - t0
 
-    def _environments(self, rng: random.Random, n: int, size_of) -> dict[Var, list]:
+    def _environments(self, rng: random.Random, n: int, size_of,
+                      end: float | None = None) -> dict[Var, list]:
         """``n`` environments (a value for every variable), as one column per variable.
         ``size_of(i)`` bounds the values of environment ``i``.  Now and then a variable
         takes a part of another variable's value (an element of a list, a subtree) or the
@@ -346,6 +354,8 @@ class Explorer:
         cols: dict[Var, list] = {v: [] for v in allvars}
         fields: dict = {}  # (sort, ctor) -> field sorts
         for i in range(n):
+            if end is not None and i >= 16 and time.perf_counter() > end:
+                break  # fewer environments rather than a missed deadline
             sz = size_of(i)
             env: dict[Var, object] = {}
             for v in allvars:
@@ -495,8 +505,8 @@ class Explorer:
             while not self._generation_done():
                 if self._level_iter is None:
                     self._level_iter = self._level_terms(self._level + 1)
-                for i, _ in enumerate(self._level_iter):
-                    if i % 16 == 0 and time.perf_counter() >= end:
+                for _ in self._level_iter:
+                    if time.perf_counter() >= end:
                         return
                 else:
                     self._level_iter = None
@@ -795,14 +805,16 @@ class Explorer:
             rng = random.Random(f"explore-test:{self.seed}")
             t = max(1, self.test_trials)
             self._test_values = self._environments(
-                rng, t, lambda i: rng.randint(0, 2 + (i * 8) // t))
+                rng, t, lambda i: rng.randint(0, 2 + (i * 8) // t),
+                end=min(deadline, time.perf_counter() + 0.15))
         vs = _vars_in_order((cand.lhs, cand.rhs))
         cols = [self._test_values[v] for v in vs]
+        trials = min(len(c) for c in cols) if cols else 1
         run_l = self._ev.compile(cand.lhs, vs)
         run_r = None if cand.rhs in (TRUE, FALSE) else self._ev.compile(cand.rhs, vs)
         want = cand.rhs == TRUE
-        for i in range(self.test_trials):
-            if i % 32 == 31 and time.perf_counter() >= deadline:
+        for i in range(trials):
+            if i % 8 == 7 and time.perf_counter() >= deadline:
                 return False
             vals = [c[i] for c in cols]
             try:

@@ -137,3 +137,40 @@ def test_empty_symbol_as_declaration_and_goal_binder_should_prove(backend):
     th = parse_text(NAT_TEXT + "(prove true)").theory
     t = parse_term("(forall ((|| Nat)) (= || ||))", th)
     assert backend.prove(Query(th, t), 5.0).status == "proved"
+
+
+# ---- 4. match needs a datatype scrutinee --------------------------------------------------------
+
+from ida_ns.logic.ast import BOOL, TRUE, BoolLit, Match, MatchCase, PatCon, PatVar  # noqa: E402
+from ida_ns.logic.sortcheck import sortcheck_term  # noqa: E402
+
+U_TEXT = NAT_TEXT + "(declare-sort U 0)(declare-fun u () U)"
+
+
+@pytest.mark.parametrize("text, sort", [("(match true ((_ true)))", "Bool"),
+                                        ("(match 3 ((x (= x 3))))", "Int"),
+                                        ("(match u ((_ true)))", "U")])
+def test_match_on_a_non_datatype_should_fail_in_the_parser(text, sort):
+    th = parse_text(U_TEXT + "(prove true)").theory
+    with pytest.raises(SpecError, match=f"datatype scrutinee, got one of sort {sort}") as e:
+        parse_term(text, th)
+    assert (e.value.line, e.value.col) == (1, 8)  # at the scrutinee
+    with pytest.raises(SpecError, match="datatype scrutinee"):
+        parse_text(U_TEXT + f"(prove {text})")
+
+
+def test_match_on_a_non_datatype_should_fail_in_sortcheck():
+    th = parse_text(U_TEXT + "(prove true)").theory
+    for scrut in (BoolLit(True), IntLit(3), App("u", (), Sort("U"))):
+        m = Match(scrut, (MatchCase(PatVar(None), TRUE),), BOOL)
+        with pytest.raises(SpecError, match="datatype scrutinee"):
+            sortcheck_term(m, th)
+
+
+def test_match_on_a_datatype_should_succeed():
+    th = parse_text(U_TEXT + "(prove true)").theory
+    t = parse_term("(match (S Z) ((Z false) (_ true)))", th)
+    assert sortcheck_term(t, th) == BOOL
+    m = Match(App("Z", (), NAT), (MatchCase(PatCon("Z"), TRUE),
+                                  MatchCase(PatVar(None), BoolLit(False))), BOOL)
+    assert sortcheck_term(m, th) == BOOL

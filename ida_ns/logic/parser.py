@@ -535,8 +535,10 @@ class Elaborator:
         scrut = self.term(sx[1], scope, tv, None)
         s = scrut.sort
         dt = self.env.datatypes.get(s.name) if type(s) is Sort else None
-        fsub = dict(zip(dt.tvars, s.args)) if dt is not None else {}
-        ctors = {c: fs for c, fs in dt.ctors} if dt is not None else {}
+        if dt is None:
+            raise self.error(f"match needs a datatype scrutinee, got one of sort {s}", sx[1])
+        fsub = dict(zip(dt.tvars, s.args))
+        ctors = {c: fs for c, fs in dt.ctors}
         pats = []
         for case in sx[2]:
             if not isinstance(case, SList) or len(case) != 2:
@@ -546,7 +548,7 @@ class Elaborator:
         covered = {p.ctor for _, p, _ in pats if isinstance(p, PatCon)}
         if not any(isinstance(p, PatVar) for _, p, _ in pats):
             missing = [c for c in ctors if c not in covered]
-            if missing or dt is None:
+            if missing:
                 raise self.error(f"non-exhaustive match on sort {s}: no case for "
                                  f"{', '.join(missing) or 'every value'}", sx)
         # bodies share one sort; the first known sort guides the others

@@ -192,9 +192,11 @@ class _Checker:
     def match(self, t: Match, scope, free) -> Sort:
         s = self.term(t.scrutinee, scope, free)
         dt = self.table.datatype_of(s)
+        if dt is None:
+            raise self.fail(f"match needs a datatype scrutinee, got one of sort {s}", t)
         if not t.cases:
             raise self.fail("match with no cases", t)
-        ctors = {c.name: c for c in dt.ctors} if dt is not None else {}
+        ctors = {c.name: c for c in dt.ctors}
         covered: set[str] = set()
         catch_all = False
         for c in t.cases:
@@ -228,7 +230,7 @@ class _Checker:
             bs = self.term(c.body, inner, free)
             if bs != t.sort:
                 raise self.fail(f"match case has sort {bs}, the match records {t.sort}", c.body)
-        if not catch_all and (dt is None or covered != set(ctors)):
+        if not catch_all and covered != set(ctors):
             missing = sorted(set(ctors) - covered)
             raise self.fail(f"non-exhaustive match: no case for {', '.join(missing)}", t)
         return t.sort

@@ -75,7 +75,7 @@ __all__ = ["Explorer", "ExploreStats", "definitional_normal_form"]
 FUEL = 4_000  # function calls per evaluation of one term in one environment
 INT_RANGE = 6  # Int values of variables lie in [-INT_RANGE, INT_RANGE]
 PROVABLE_BONUS = 3.0  # rank bonus of a candidate one induction proves symbolically
-PROVABLE_CHECK_S = 0.02  # time for that symbolic check of one candidate
+PROVABLE_CHECK_S = 0.04  # time for that symbolic check of one candidate
 
 
 @dataclass
@@ -175,7 +175,8 @@ class Explorer:
         self._tested: list[_Cand] = []  # tested and not refuted (handed out or not)
         self._failed: list[_Cand] = []
         self._proved: list[_Cand] = []
-        self._rules: list[tuple[Term, Term]] = []  # proved equations, oriented
+        self._rules: list[tuple[Term, Term]] = []  # for pruning: proved + by cases, oriented
+        self._proved_rules: list[tuple[Term, Term]] = []  # proved lemmas only, oriented
         self._recorded: list[Term] = []  # goal bodies seen by relevant()
         self._recorded_keys: set = set()
         self._targets: dict[str, list[Term]] | None = None
@@ -270,7 +271,7 @@ class Explorer:
             return
         if cand is self._last:
             self._last_proved = True
-        self._add_rule(cand.lhs, cand.rhs)
+        self._add_rule(cand.lhs, cand.rhs, proved=True)
         if cand in self._failed:
             self._failed.remove(cand)
         self._proved.append(cand)
@@ -676,12 +677,20 @@ class Explorer:
             terms.extend(g.body for g in subs)
         return _app_subterms([self._norm.dnf(t) for t in terms] + terms)
 
+    def _provable_bonus(self, c: _Cand) -> float:
+        """Rank bonus of a candidate one induction proves symbolically: in full when it
+        matches the goal or a failed conjecture's step cases, a third otherwise (an easy
+        lemma nobody needs still costs a proof attempt)."""
+        if not self._provable_now(c):
+            return 0.0
+        return PROVABLE_BONUS if c.relevance or c.boosted else PROVABLE_BONUS / 3
+
     def _provable_now(self, c: _Cand) -> bool:
         """Whether one structural induction proves ``c`` symbolically: for some variable,
         every case's sides meet after unfolding definitions and rewriting with the
         induction hypotheses and the lemmas proved so far.  (The prover can do more: case
         splits, arithmetic; this only recognises the easy ones.)"""
-        key = len(self._rules)
+        key = len(self._proved_rules)
         got = c.provable
         if got is not None and got[0] == key:
             return got[1]
@@ -712,10 +721,10 @@ class Explorer:
         sn = self._snorm
         for forced in (ihs, tuple((b, a) for a, b in ihs if not isinstance(b, BoolLit)
                                   and free_vars(a) <= free_vars(b))):
-            nl = sn.normalise(l, self._rules, forced=forced, rigid=rigid)
-            nr = r if r in (TRUE, FALSE) else sn.normalise(r, self._rules, forced=forced,
-                                                           rigid=rigid)
-            if sn.equal_by_cases(nl, nr, self._rules, forced, rigid):
+            rules = self._proved_rules
+            nl = sn.normalise(l, rules, forced=forced, rigid=rigid)
+            nr = r if r in (TRUE, FALSE) else sn.normalise(r, rules, forced=forced, rigid=rigid)
+            if sn.equal_by_cases(nl, nr, rules, forced, rigid):
                 return True
             if not ihs:
                 return False
@@ -763,8 +772,7 @@ class Explorer:
                 window.append(cand)
             if not window:
                 return None
-            cand = min(window, key=lambda c: (
-                c.score - (PROVABLE_BONUS if self._provable_now(c) else 0.0), c.seq))
+            cand = min(window, key=lambda c: (c.score - self._provable_bonus(c), c.seq))
             for c in window:
                 if c is not cand:
                     heapq.heappush(self._heap, c)
@@ -849,8 +857,9 @@ class Explorer:
                 return True
         return False
 
-    def _add_rule(self, lhs: Term, rhs: Term) -> None:
-        """Use the proved ``lhs = rhs`` for pruning later candidates.  (Conjectures not
+    def _add_rule(self, lhs: Term, rhs: Term, proved: bool = False) -> None:
+        """Use ``lhs = rhs`` (proved, or one a solver proves by a case split) for pruning
+        later candidates; a proved one also in symbolic induction checks.  (Conjectures not
         proved yet, and the goal, are not used: what follows from them may be exactly the
         lemma needed to prove them.)"""
         l = self._norm.dnf(lhs)
@@ -859,6 +868,8 @@ class Explorer:
             l, r = r, l
         if not isinstance(l, Var):
             self._rules.append((l, r))
+            if proved:
+                self._proved_rules.append((l, r))
 
     def _goal_sides(self) -> tuple[Term, Term]:
         body = self.goal.body
@@ -1103,8 +1114,20 @@ def _matches_any(c: _Cand, targets) -> int:
     return best
 
 
-def _term_order_key(t: Term):
-    return (size(t), repr(t))
+def _term_order_key(t: Term) -> tuple:
+    """A total order on terms: size, then the pre-order sequence of symbols and names."""
+    toks = []
+    stack = [t]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, App):
+            toks.append(x.fn)
+            stack.extend(reversed(x.args))
+        elif isinstance(x, Var):
+            toks.append("?" + x.name)
+        else:
+            toks.append(repr(x))
+    return (len(toks), tuple(toks))
 
 
 # --------------------------------------------------------------------------------------------

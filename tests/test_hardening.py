@@ -174,3 +174,211 @@ def test_match_on_a_datatype_should_succeed():
     m = Match(App("Z", (), NAT), (MatchCase(PatCon("Z"), TRUE),
                                   MatchCase(PatVar(None), BoolLit(False))), BOOL)
     assert sortcheck_term(m, th) == BOOL
+
+
+# ---- 5. binders named like theory symbols ------------------------------------------------------
+# In SMT-LIB a bound variable may shadow a symbol, but the printed text is then ambiguous (the
+# variable Z and the constructor Z print alike), which broke goal keys and certificates.
+# parse_term (untrusted text) rejects such binders; parse_text renames them; the printer
+# renames any it is given.
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from ida_ns.logic.ast import (FunDef, Lambda, Let, Term, pattern_vars,  # noqa: E402
+                              substitute, subterms)
+from ida_ns.logic.printer import print_defs, print_theory  # noqa: E402
+from ida_ns.testing.ast_strategies import terms, theories  # noqa: E402
+
+NL_TEXT = """(declare-datatypes ((Nat 0)) (((Z) (S (p Nat)))))
+(declare-datatypes ((list 0)) (((nil) (cons (head Nat) (tail list)))))
+(define-fun-rec plus ((x Nat) (y Nat)) Nat (match x ((Z y) ((S n) (S (plus n y))))))
+"""
+NL = parse_text(NL_TEXT + "(prove true)").theory
+ZV, ZC = Var("Z", NAT), App("Z", (), NAT)
+
+
+def canon(t: Term) -> Term:
+    """Alpha-normal form: binders renamed b0, b1, ... in pre-order."""
+    n = 0
+
+    def fresh(v: Var) -> Var:
+        nonlocal n
+        n += 1
+        return Var(f"b{n - 1}", v.sort)
+
+    def go(t: Term) -> Term:
+        if isinstance(t, (Quant, Lambda)):
+            new = tuple(fresh(v) for v in t.vars)
+            body = go(substitute(t.body, dict(zip(t.vars, new))))
+            return Quant(t.kind, new, body) if isinstance(t, Quant) else Lambda(new, body)
+        if isinstance(t, Let):
+            new = tuple(fresh(v) for v, _ in t.bindings)
+            rhs = tuple(go(e) for _, e in t.bindings)
+            body = go(substitute(t.body, {v: w for (v, _), w in zip(t.bindings, new)}))
+            return Let(tuple(zip(new, rhs)), body)
+        if isinstance(t, Match):
+            cases = []
+            for c in t.cases:
+                old = pattern_vars(c.pattern)
+                new = tuple(fresh(v) for v in old)
+                p = c.pattern
+                p = PatCon(p.ctor, new) if isinstance(p, PatCon) else PatVar(new[0] if new
+                                                                             else None)
+                cases.append(MatchCase(p, go(substitute(c.body, dict(zip(old, new))))))
+            return Match(go(t.scrutinee), tuple(cases), t.sort)
+        if isinstance(t, App):
+            return App(t.fn, tuple(go(a) for a in t.args), t.sort)
+        from ida_ns.logic.ast import HoApp
+        if isinstance(t, HoApp):
+            return HoApp(go(t.fn), tuple(go(a) for a in t.args))
+        return t
+
+    return go(t)
+
+
+@pytest.mark.parametrize("text, shadowed", [
+    ("(forall ((Z Nat)) (= Z Z))", "constructor Z"),
+    ("(forall ((x Nat) (plus Nat)) (= x plus))", "function plus"),
+    ("(exists ((p Nat)) (= p Z))", "selector p"),
+    ("(forall ((|is-S| Nat)) (= |is-S| Z))", "tester is-S"),
+    ("(let ((nil Z)) (= nil Z))", "constructor nil"),
+    ("(forall ((xs list)) (match xs ((nil true) ((cons head t) (= head Z)))))", "selector head"),
+    ("(forall ((n Nat)) (match n ((Z true) (plus (= plus n)))))", "function plus"),
+])
+def test_parse_term_rejects_binders_that_shadow_theory_symbols(text, shadowed):
+    with pytest.raises(SpecError, match=f"shadows the {shadowed}"):
+        parse_term(text, NL)
+
+
+def test_parse_term_accepts_binders_that_shadow_nothing():
+    t = parse_term("(forall ((y Nat) (xs list)) (match xs ((nil true) ((cons h t) (= h y)))))",
+                   NL)
+    assert parse_term(print_term(t), NL) == t
+
+
+def test_parse_text_renames_binders_that_shadow_theory_symbols():
+    p = parse_text(NL_TEXT + "(define-fun f ((p Nat) (f Nat)) Nat (S (plus p f)))\n"
+                   "(prove (forall ((Z Nat)) (let ((nil Z)) (= nil (f Z Z)))))")
+    q = p.goal
+    assert isinstance(q, Quant) and q.vars[0].name not in ("Z", "nil")
+    v = q.vars[0]
+    let = q.body
+    assert isinstance(let, Let) and let.bindings[0][1] == v
+    w = let.bindings[0][0]
+    assert w.name != "nil" and let.body == App("=", (w, App("f", (v, v), NAT)), BOOL)
+    f = p.theory.fundef("f")
+    assert [x.name for x in f.params] == ["p1", "f1"]
+    assert f.body == App("S", (App("plus", f.params, NAT),), NAT)
+    for d in ("tip", "smtlib"):
+        import dataclasses
+        assert dataclasses.replace(parse_text(print_problem(p, d)), source=p.source) == p
+
+
+def test_parse_text_renames_shadowing_parameters_of_polymorphic_functions():
+    dt = "(declare-datatypes (T) ((L (N) (C (hd T) (tl (L T))))))"
+    p = parse_text(dt + """(define-fun-rec ln (par (T) (((hd (L T))) Int))
+        (match hd ((N 0) ((C x tl) (+ 1 (ln tl))))))
+      (prove (forall ((xs (L Int))) (>= (ln xs) 0)))""")
+    f = p.theory.fundef("ln")
+    assert f.params[0].name != "hd" and f.body.scrutinee == f.params[0]
+    # a body that only sort-checks per instance (<= on a type variable) is elaborated lazily
+    p = parse_text(dt + """(define-fun-rec mx (par (t) (((hd t) (y t)) t)) (ite (<= hd y) y hd))
+      (prove (= (mx 1 2) 2))""")
+    f = p.theory.fundef("mx")
+    assert f.params[0].name != "hd" and f.body.args[2] == f.params[0]
+
+
+def test_printer_renames_a_binder_that_prints_like_a_symbol_in_the_term():
+    same = Quant("forall", (ZV,), App("=", (ZV, ZV), BOOL))  # x = x
+    other = Quant("forall", (ZV,), App("=", (ZC, ZV), BOOL))  # Z = x
+    a, b = print_term(same, theory=NL), print_term(other)
+    assert a != b and "Z_1" in b
+    assert canon(parse_term(a, NL)) == canon(same)
+    assert canon(parse_term(b, NL)) == canon(other)
+    assert print_term(Quant("forall", (Var("x", NAT),), App("=", (ZC, ZC), BOOL))) \
+        == "(forall ((x Nat)) (= Z Z))"  # nothing to rename: printed as before
+
+
+def test_printer_renames_every_kind_of_binder_and_keeps_free_variables():
+    free = Var("head", NAT)  # free: printed as is, it is the caller's scope
+    xs = Var("xs", LIST)
+    t = Quant("forall", (ZV, Var("nil", LIST)), and_(
+        Let(((Var("plus", NAT), ZV),), eq(Var("plus", NAT), ZC)),
+        Match(Var("nil", LIST), (
+            MatchCase(PatCon("nil"), eq(free, ZV)),
+            MatchCase(PatCon("cons", (Var("S", NAT), xs)), eq(Var("S", NAT), App("S", (ZV,), NAT))),
+        ), BOOL),
+        Match(ZV, (MatchCase(PatVar(Var("p", NAT)), eq(Var("p", NAT), ZC)),), BOOL)))
+    for d in ("tip", "smtlib"):
+        text = print_term(t, d, theory=NL)
+        assert canon(parse_term(text, NL, {"head": free})) == canon(t)
+
+
+def test_print_defs_renames_shadowing_parameters():
+    x = Var("Z", NAT)
+    d = FunDef("g", (x,), NAT, App("S", (x,), NAT), False)
+    text = print_defs((d,), theory=NL)
+    assert "(Z Nat)" not in text
+    th = Theory(datatypes=NL.datatypes, defs=NL.defs + ((d,),))
+    again = parse_text(print_theory(th) + "(prove true)").theory.fundef("g")
+    assert again.body == App("S", again.params, NAT)
+
+
+def _shadowing(t: Term, names: list[str]) -> Term:
+    """t with its bound variables renamed to (distinct) theory symbol names, as code might."""
+    ren: dict[Var, Var] = {}
+    for s in subterms(t):
+        vs = ()
+        if isinstance(s, (Quant, Lambda)):
+            vs = s.vars
+        elif isinstance(s, Let):
+            vs = tuple(v for v, _ in s.bindings)
+        elif isinstance(s, Match):
+            vs = tuple(v for c in s.cases for v in pattern_vars(c.pattern))
+        for v in vs:
+            if v not in ren and len(ren) < len(names):
+                ren[v] = Var(names[len(ren)], v.sort)
+    return _rename(t, ren)
+
+
+def _rename(t: Term, ren: dict) -> Term:
+    r = lambda v: ren.get(v, v)  # noqa: E731
+    if isinstance(t, Var):
+        return r(t)
+    if isinstance(t, App):
+        return App(t.fn, tuple(_rename(a, ren) for a in t.args), t.sort)
+    if isinstance(t, Quant):
+        return Quant(t.kind, tuple(map(r, t.vars)), _rename(t.body, ren))
+    if isinstance(t, Lambda):
+        return Lambda(tuple(map(r, t.vars)), _rename(t.body, ren))
+    if isinstance(t, Let):
+        return Let(tuple((r(v), _rename(e, ren)) for v, e in t.bindings), _rename(t.body, ren))
+    if isinstance(t, Match):
+        cases = []
+        for c in t.cases:
+            p = c.pattern
+            p = PatCon(p.ctor, tuple(map(r, p.vars))) if isinstance(p, PatCon) else \
+                PatVar(r(p.var) if p.var is not None else None)
+            cases.append(MatchCase(p, _rename(c.body, ren)))
+        return Match(_rename(t.scrutinee, ren), tuple(cases), t.sort)
+    from ida_ns.logic.ast import HoApp
+    if isinstance(t, HoApp):
+        return HoApp(_rename(t.fn, ren), tuple(_rename(a, ren) for a in t.args))
+    return t
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_printed_terms_with_shadowing_binders_parse_back_alpha_equivalent(data):
+    th = data.draw(theories(max_defs=1))
+    x = Var("x", INT)
+    s = data.draw(st.sampled_from([BOOL, INT, *(d.sort for d in th.all_datatypes())]))
+    t = data.draw(terms(th, s, (x,)))
+    from ida_ns.logic.symbols import symbol_table
+    syms = sorted(symbol_table(th).infos)
+    shadowed = _shadowing(t, data.draw(st.permutations(syms)))
+    assert canon(shadowed) == canon(t)  # the renaming itself is an alpha-conversion
+    for dialect in ("tip", "smtlib"):
+        back = parse_term(print_term(shadowed, dialect, theory=th), th, {"x": x}, s)
+        assert canon(back) == canon(t)

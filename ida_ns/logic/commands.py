@@ -26,7 +26,9 @@ class CommandReader:
     def __init__(self, file: str):
         self.file = file
         self.env = Env()
-        self.el = Elaborator(self.env, file)
+        self.symbol_names: set[str] = set()  # every symbol spelled anywhere in the file
+        # binders that shadow a theory symbol get fresh names avoiding every symbol of the file
+        self.el = Elaborator(self.env, file, avoid=self.symbol_names)
         self.decl_count = 0
         self.group_count = 0
         self.sort_order: list[str] = []
@@ -35,7 +37,6 @@ class CommandReader:
         # (template formula, its type variables, location) in file order
         self.asserts: list[tuple[Term, tuple[str, ...], SExpr]] = []
         self.goals: list[tuple[Term, tuple[str, ...], SExpr]] = []
-        self.symbol_names: set[str] = set()  # every symbol spelled anywhere in the file
 
     def error(self, msg: str, sx: SExpr, cls=SpecError) -> SpecError:
         return self.el.error(msg, sx, cls)
@@ -272,27 +273,34 @@ class CommandReader:
                              f"parameters nor its result", sx, UnsupportedFeature)
 
     def _signature(self, sx_name: SExpr, tvs: tuple[str, ...], params_sx: SExpr,
-                   ret_sx: SExpr, where: SExpr):
+                   ret_sx: SExpr, where: SExpr, group: frozenset[str] = frozenset()):
+        """Name, type variables, parameters, result sort and the parameters' source names of
+        a definition.  A parameter named like a theory symbol, the function itself or another
+        function of its group (``group``) is renamed (its body would print ambiguously)."""
         name = self.new_name(sx_name, "function")
         tv = frozenset(tvs)
-        params = self.el.sorted_vars(params_sx, tv, "parameter")
+        binders = self.el.sorted_binders(params_sx, tv, "parameter", where, group | {name})
+        params = tuple(v for _, v in binders)
         ret = self.el.sort(ret_sx, tv)
         self._check_tyvars_determined(name, tvs, [v.sort for v in params], ret, where)
-        return name, tvs, tuple(params), ret
+        source = tuple(n for n, _ in binders)
+        return name, tvs, params, ret, (source if source != tuple(v.name for v in params)
+                                        else None)
 
     def define_fun(self, sx: SList, recursive: bool = False) -> None:
         if len(sx) not in (4, 5):
             raise self.error(f"malformed {sx[0].value}: expected (name ((x sort) ...) sort body)",
                              sx)
         if len(sx) == 5:  # name (params) ret body
-            name, tvs, params, ret = self._signature(sx[1], (), sx[2], sx[3], sx)
+            name, tvs, params, ret, source = self._signature(sx[1], (), sx[2], sx[3], sx)
         else:  # name (par (a ...) ((params) ret)) body
             tvs, inner = self.par(sx[2])
             if inner is None or not isinstance(inner, SList) or len(inner) != 2:
                 raise self.error("malformed function signature", sx)
-            name, tvs, params, ret = self._signature(sx[1], tvs, inner[0], inner[1], sx)
+            name, tvs, params, ret, source = self._signature(sx[1], tvs, inner[0], inner[1],
+                                                             sx)
         f = FunctionDecl(name, tvs, params, ret, None, recursive, self._next_group(),
-                         self._next_index(), sx)
+                         self._next_index(), sx, source_names=source)
         sig = SymSig(name, DEFINED, tvs, tuple(v.sort for v in params), ret, name)
         if recursive:
             self.env.syms[name] = sig
@@ -312,20 +320,24 @@ class CommandReader:
         if len(decls) != len(bodies):
             raise self.error(f"{len(decls)} signatures but {len(bodies)} bodies", sx)
         gid = self._next_group()
+        group = frozenset(_signature_name(d) for d in decls) - {None}
         fs = []
         for d in decls:
             if isinstance(d, SList) and d.head_symbol() == "par":
                 tvs, inner = self.par(d)
                 if not isinstance(inner, SList) or len(inner) != 3:
                     raise self.error("malformed signature in define-funs-rec", d)
-                name, tvs, params, ret = self._signature(inner[0], tvs, inner[1], inner[2], d)
+                name, tvs, params, ret, source = self._signature(inner[0], tvs, inner[1],
+                                                                 inner[2], d, group)
             elif isinstance(d, SList) and len(d) == 3:
-                name, tvs, params, ret = self._signature(d[0], (), d[1], d[2], d)
+                name, tvs, params, ret, source = self._signature(d[0], (), d[1], d[2], d,
+                                                                 group)
             else:
                 raise self.error("malformed signature in define-funs-rec", d)
             if any(f.name == name for f in fs):
                 raise self.error(f"function {name!r} is defined twice", d)
-            f = FunctionDecl(name, tvs, params, ret, None, True, gid, self._next_index(), d)
+            f = FunctionDecl(name, tvs, params, ret, None, True, gid, self._next_index(), d,
+                             source_names=source)
             self.env.syms[name] = SymSig(name, DEFINED, tvs, tuple(v.sort for v in params), ret,
                                          name)
             self.env.functions[name] = f
@@ -335,7 +347,7 @@ class CommandReader:
         self.functions.extend(fs)
 
     def _set_body(self, f: FunctionDecl, sx: SExpr) -> None:
-        scope = {v.name: v for v in f.params}
+        scope = f.param_scope()
         try:
             t = self.el.term(sx, scope, frozenset(f.tvars), f.ret)
             f.body = self.el.expect(t, f.ret, sx)
@@ -387,3 +399,11 @@ _COMMANDS = {
     "check-sat": CommandReader.check_sat,
 }
 
+
+def _signature_name(d: SExpr) -> str | None:
+    """The function name of a define-funs-rec signature (plain or ``par``), if it has one."""
+    if isinstance(d, SList) and d.head_symbol() == "par" and len(d) == 3:
+        d = d[2]
+    if isinstance(d, SList) and d.items and isinstance(d[0], Atom) and d[0].kind == SYMBOL:
+        return d[0].value
+    return None

@@ -181,8 +181,9 @@ class _Mono:
         if key not in self.lazy:
             d = inst.decl
             sub = dict(zip(d.tvars, inst.targs))
-            el = Elaborator(self.env, self.r.file, aliases=sub)
-            scope = {v.name: Var(v.name, sort_subst(v.sort, sub)) for v in d.params}
+            el = Elaborator(self.env, self.r.file, aliases=sub, avoid=self.r.symbol_names)
+            scope = d.param_scope(tuple(Var(v.name, sort_subst(v.sort, sub))
+                                        for v in d.params))
             ret = sort_subst(d.ret, sub)
             self.lazy[key] = el.expect(el.term(d.body_sx, scope, frozenset(), ret), ret,
                                        d.body_sx)

@@ -128,6 +128,15 @@ class FunctionDecl:
     index: int = 0
     loc: SExpr | None = None
     body_sx: SExpr | None = None  # set when the body only sort-checks per instance (lazy)
+    # the parameters' names in the source, where a parameter was renamed because it shadows a
+    # symbol (None: the parameters' own names)
+    source_names: tuple[str, ...] | None = None
+
+    def param_scope(self, params: tuple[Var, ...] | None = None) -> dict[str, Var]:
+        """The body's scope: source name -> parameter (``params``: instantiated ones)."""
+        ps = self.params if params is None else params
+        names = self.source_names or tuple(p.name for p in ps)  # type: ignore[union-attr]
+        return dict(zip(names, ps))  # type: ignore[arg-type]
 
     @property
     def defined(self) -> bool:
@@ -194,10 +203,19 @@ class SortClash(SpecError):
 class Elaborator:
     """Turns S-expressions into sorted terms against an :class:`Env`."""
 
-    def __init__(self, env: Env, file: str, aliases: dict[str, Sort] | None = None):
+    def __init__(self, env: Env, file: str, aliases: dict[str, Sort] | None = None,
+                 shadowing: str = "rename", avoid: set[str] | frozenset[str] = frozenset()):
+        if shadowing not in ("rename", "reject"):
+            raise ValueError(f"shadowing must be 'rename' or 'reject', got {shadowing!r}")
         self.env = env
         self.file = file
         self.aliases = aliases or {}  # type variables standing for given ground sorts
+        # A bound variable named like a theory symbol (SMT-LIB lets it shadow the symbol)
+        # would print exactly like that symbol: "rename" gives it a fresh name avoiding the
+        # symbols and the names in ``avoid`` (e.g. every symbol of the file), "reject" makes
+        # it an error (untrusted single terms, see parse_term).
+        self.shadowing = shadowing
+        self.avoid = avoid
 
     # errors -----------------------------------------------------------------------------
     def error(self, msg: str, sx: SExpr, cls=SpecError) -> SpecError:
@@ -210,6 +228,30 @@ class Elaborator:
         if name in RESERVED or name in BUILTINS:
             raise self.error(f"{name!r} is reserved or builtin and cannot name a {what}", sx)
         return name
+
+    def shadows(self, name: str, also: frozenset[str] = frozenset()) -> str | None:
+        """What theory symbol a bound variable ``name`` would shadow, in words (or None).
+        ``also``: function names being defined (not yet in the environment)."""
+        sym = self.env.syms.get(name)
+        if sym is None:
+            return f"the function {name}" if name in also else None
+        kind = {CTOR: "constructor", SELECTOR: "selector", TESTER: "tester"}.get(
+            sym.kind, "function")
+        return f"the {kind} {name}"
+
+    def bound_name(self, sx: SExpr, name: str, what: str, form: SExpr | None,
+                   taken=(), also: frozenset[str] = frozenset()) -> str:
+        """The name of the Var bound for source name ``name``: itself, unless it shadows a
+        theory symbol (or a name in ``also``); then an error (``shadowing == "reject"`` or no
+        enclosing ``form`` to rename within) or a fresh simple symbol not occurring in
+        ``form``."""
+        shadowed = self.shadows(name, also)
+        if shadowed is None:
+            return name
+        if self.shadowing == "reject" or form is None:
+            raise self.error(f"{what} {name!r} shadows {shadowed}; a bound variable may not be "
+                             f"named like a theory symbol (rename it)", sx)
+        return self._fresh_pattern_name(re.sub(r"[^A-Za-z0-9_]", "_", name), form, taken)
 
     # sorts ------------------------------------------------------------------------------
     def sort(self, sx: SExpr, tv: frozenset[str] = frozenset()) -> Sort:
@@ -246,10 +288,20 @@ class Elaborator:
                              f"got {len(args)}", sx)
         return Sort(name, args)
 
-    def sorted_vars(self, sx: SExpr, tv: frozenset[str], what: str) -> list[Var]:
+    def sorted_vars(self, sx: SExpr, tv: frozenset[str], what: str,
+                    form: SExpr | None = None) -> list[Var]:
+        """A list of (name sort) binders.  Without ``form`` a name that shadows a theory
+        symbol is an error; with it (the binding construct) see :meth:`bound_name`."""
+        return [v for _, v in self.sorted_binders(sx, tv, what, form)]
+
+    def sorted_binders(self, sx: SExpr, tv: frozenset[str], what: str,
+                       form: SExpr | None = None,
+                       also: frozenset[str] = frozenset()) -> list[tuple[str, Var]]:
+        """(source name, bound Var) pairs of a list of (name sort) binders; the Var's name
+        differs from the source name when that shadows a symbol (see :meth:`bound_name`)."""
         if not isinstance(sx, SList):
             raise self.error(f"expected a list of ({what} sort) pairs", sx)
-        out: list[Var] = []
+        out: list[tuple[str, Var]] = []
         seen: set[str] = set()
         for b in sx:
             if not isinstance(b, SList) or len(b) != 2:
@@ -258,7 +310,8 @@ class Elaborator:
             if name in seen:
                 raise self.error(f"{what} {name!r} is bound twice", b[0])
             seen.add(name)
-            out.append(Var(name, self.sort(b[1], tv)))
+            vname = self.bound_name(b[0], name, what, form, [v.name for _, v in out], also)
+            out.append((name, Var(vname, self.sort(b[1], tv))))
         return out
 
     # terms ------------------------------------------------------------------------------
@@ -470,26 +523,27 @@ class Elaborator:
         kind = sx[0].value
         if len(sx) != 3:
             raise self.error(f"{kind} expects a binder list and a body", sx)
-        vs = self.sorted_vars(sx[1], tv, "variable")
-        if not vs:
+        bs = self.sorted_binders(sx[1], tv, "variable", sx)
+        if not bs:
             raise self.error(f"{kind} binds no variables", sx[1])
-        body = self.term(sx[2], {**scope, **{v.name: v for v in vs}}, tv, BOOL)
-        return Quant(kind, tuple(vs), self.expect(body, BOOL, sx[2]))
+        body = self.term(sx[2], {**scope, **dict(bs)}, tv, BOOL)
+        return Quant(kind, tuple(v for _, v in bs), self.expect(body, BOOL, sx[2]))
 
     def lam(self, sx: SList, scope, tv, expected) -> Term:
         if len(sx) != 3:
             raise self.error("lambda expects a binder list and a body", sx)
-        vs = self.sorted_vars(sx[1], tv, "variable")
-        if not vs:
+        bs = self.sorted_binders(sx[1], tv, "variable", sx)
+        if not bs:
             raise self.error("lambda binds no variables", sx[1])
         want = expected.codomain if expected is not None and expected.is_function else None
-        body = self.term(sx[2], {**scope, **{v.name: v for v in vs}}, tv, want)
-        return Lambda(tuple(vs), body)
+        body = self.term(sx[2], {**scope, **dict(bs)}, tv, want)
+        return Lambda(tuple(v for _, v in bs), body)
 
     def let(self, sx: SList, scope, tv, expected) -> Term:
         if len(sx) != 3 or not isinstance(sx[1], SList):
             raise self.error("let expects a binding list and a body", sx)
-        bindings = []
+        bindings: list[tuple[Var, Term]] = []
+        names: list[str] = []
         seen: set[str] = set()
         for b in sx[1]:
             if not isinstance(b, SList) or len(b) != 2:
@@ -499,10 +553,12 @@ class Elaborator:
                 raise self.error(f"variable {name!r} is bound twice in one let", b[0])
             seen.add(name)
             t = self.term(b[1], scope, tv, None)
-            bindings.append((Var(name, t.sort), t))
+            vname = self.bound_name(b[0], name, "variable", sx, [v.name for v, _ in bindings])
+            bindings.append((Var(vname, t.sort), t))
+            names.append(name)
         if not bindings:
             raise self.error("let binds no variables", sx[1])
-        inner = {**scope, **{v.name: v for v, _ in bindings}}
+        inner = {**scope, **{n: v for n, (v, _) in zip(names, bindings)}}
         return Let(tuple(bindings), self.term(sx[2], inner, tv, expected))
 
     def ho(self, sx: SList, scope, tv, expected) -> Term:
@@ -543,7 +599,7 @@ class Elaborator:
         for case in sx[2]:
             if not isinstance(case, SList) or len(case) != 2:
                 raise self.error("expected a (pattern term) match case", case)
-            pats.append((case, *self.pattern(case[0], s, ctors, fsub, case[1])))
+            pats.append((case, *self.pattern(case[0], s, ctors, fsub, case)))
         # exhaustiveness
         covered = {p.ctor for _, p, _ in pats if isinstance(p, PatCon)}
         if not any(isinstance(p, PatVar) for _, p, _ in pats):
@@ -577,8 +633,11 @@ class Elaborator:
 
     def pattern_var_name(self, sx: SExpr, body: SExpr, taken=()) -> str:
         """A pattern variable's name; one that needs |quoting| is renamed to a fresh simple
-        symbol, because cvc5 rejects quoted pattern variables."""
+        symbol, because cvc5 rejects quoted pattern variables.  ``body``: the match case (the
+        names a fresh name must avoid)."""
         name = self.check_binder_name(sx, "pattern variable")
+        if self.shadows(name) is not None:
+            return self.bound_name(sx, name, "pattern variable", body, taken)
         if is_simple_symbol(name):
             return name
         return self._fresh_pattern_name(re.sub(r"[^A-Za-z0-9_]", "_", name), body, taken)
@@ -595,9 +654,12 @@ class Elaborator:
         if not base[:1].isalpha():  # also the empty symbol ||
             base = "v" + base
         cand, i = base, 0
-        while cand in used or cand in self.env.syms or cand in RESERVED or cand in BUILTINS:
+        while cand in used or cand in self.env.syms or cand in RESERVED or cand in BUILTINS \
+                or cand in self.avoid:
             i += 1
             cand = f"{base}{i}"
+        if isinstance(self.avoid, set):  # later fresh names (mono's mangling) avoid it too
+            self.avoid.add(cand)
         return cand
 
     def pattern(self, sx: SExpr, s: Sort, ctors: dict, fsub: dict, body: SExpr):
@@ -680,7 +742,8 @@ def parse_text(text: str, file: str = "<input>") -> Problem:
 
     The goal is the conjunction of the ``prove``/``assert-not`` formulas; without those (plain
     SMT-LIB), the last ``(assert (not phi))`` gives the goal phi and the other assertions are
-    axioms; with no such assertion the goal is ``(not (and A1 ... An))``.
+    axioms; with no such assertion the goal is ``(not (and A1 ... An))``.  A bound variable
+    or parameter named like a theory symbol (legal shadowing in SMT-LIB) gets a fresh name.
     """
     from .commands import CommandReader  # the command layer; kept apart from term elaboration
 
@@ -721,8 +784,9 @@ def parse_term(text: str, theory: Theory, scope: dict[str, Var] | None = None,
     """Parse exactly one term over a monomorphic theory.
 
     ``scope`` maps names to the typed variables that may occur free.  Raises SpecError for
-    unknown symbols, ill-sorted terms, a sort other than ``expected``, and any text that is
-    not exactly one term.
+    unknown symbols, ill-sorted terms, a sort other than ``expected``, a bound variable named
+    like a theory symbol (it would print exactly like the symbol), and any text that is not
+    exactly one term.
 
     >>> from ida_ns.logic.ast import Theory, Var, INT
     >>> t = parse_term("(+ x 1)", Theory(), {"x": Var("x", INT)}, INT)
@@ -730,7 +794,7 @@ def parse_term(text: str, theory: Theory, scope: dict[str, Var] | None = None,
     ('+', 1, 'Int')
     """
     sx = _one_sexpr(text, file, "term")
-    el = Elaborator(_env_of(theory), file)
+    el = Elaborator(_env_of(theory), file, shadowing="reject")
     sc = dict(scope or {})
     for k, v in sc.items():
         if v.name != k:

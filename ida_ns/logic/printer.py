@@ -1,7 +1,9 @@
 """AST -> SMT-LIB 2.6 / TIP text.  The output re-parses to the same AST.
 
 Printing is iterative, so arbitrarily deep terms print without Python recursion.  Symbols that
-are not SMT-LIB simple symbols are quoted ``|...|``.
+are not SMT-LIB simple symbols are quoted ``|...|`` (the empty symbol prints as ``||``).  A
+bound variable named like a symbol (of the term, of the theory when given, or a builtin) is
+alpha-renamed on output, so text never confuses a variable with a symbol.
 
 Dialects:
 
@@ -22,7 +24,8 @@ import re
 
 from .ast import (
     App, BoolLit, Datatype, FunDecl, FunDef, HoApp, IntLit, Lambda, Let, Match, PatCon,
-    Problem, Quant, Sort, Term, Theory, Var, all_var_names, subterms,
+    BUILTINS, Problem, Quant, Sort, Term, Theory, Var, all_var_names, children, pattern_vars,
+    subterms,
 )
 from .sexpr import is_simple_symbol
 
@@ -70,13 +73,147 @@ def print_sort(s: Sort, dialect: str = "tip") -> str:
     return "".join(out)
 
 
-def _binders(vs, dialect: str) -> str:
-    return "(" + " ".join(f"({quote(v.name)} {print_sort(v.sort, dialect)})" for v in vs) + ")"
+def _binders(vs, dialect: str, names=None) -> str:
+    names = names or [v.name for v in vs]
+    return "(" + " ".join(f"({quote(n)} {print_sort(v.sort, dialect)})"
+                          for n, v in zip(names, vs)) + ")"
 
 
-def print_term(t: Term, dialect: str = "tip") -> str:
-    """Print a term (iteratively: deep terms are fine)."""
+# Words a bound variable must not print as: reserved words and builtins (parser.RESERVED).
+_RESERVED_WORDS = frozenset({
+    "_", "!", "as", "let", "forall", "exists", "match", "par", "lambda", "@", "true", "false",
+    "NUMERAL", "DECIMAL", "STRING", "BINARY", "HEXADECIMAL",
+}) | BUILTINS
+
+
+def theory_symbols(theory: Theory | None) -> frozenset[str]:
+    """Every function-like symbol of a theory (constructors, testers, selectors, functions)."""
+    if theory is None:
+        return frozenset()
+    from .symbols import symbol_table
+
+    return frozenset(symbol_table(theory).infos)
+
+
+class _SetEnv:
+    """A marker on the printer's stack: from here on, bound variables print as ``env`` says."""
+
+    __slots__ = ("env",)
+
+    def __init__(self, env: dict):
+        self.env = env
+
+
+class _Names:
+    """How the bound variables of one term print.
+
+    A binder named like a symbol the text could also mean (a constructor, function, selector
+    or tester occurring in the term or declared in the theory, a builtin or a reserved word)
+    would print exactly like that symbol, so it is alpha-renamed on output to a fresh simple
+    symbol that no name in the term (or the theory) uses.  Free variables keep their names.
+    """
+
+    def __init__(self, t: Term, avoid: frozenset[str], params: tuple[Var, ...] = ()):
+        self.term = t
+        fns: set[str] = set()
+        bound: set[str] = {v.name for v in params}
+        stack = [t]
+        while stack:  # subterms(t), inlined: this runs on every print
+            s = stack.pop()
+            tp = type(s)
+            if tp is App:
+                fns.add(s.fn)
+                stack.extend(s.args)
+            elif tp is Var or tp is IntLit or tp is BoolLit:
+                continue
+            elif tp is Quant or tp is Lambda:
+                bound.update(v.name for v in s.vars)
+                stack.append(s.body)
+            elif tp is Let:
+                bound.update(v.name for v, _ in s.bindings)
+                stack.extend(e for _, e in s.bindings)
+                stack.append(s.body)
+            elif tp is Match:
+                stack.append(s.scrutinee)
+                for c in s.cases:
+                    if isinstance(c.pattern, PatCon):
+                        fns.add(c.pattern.ctor)
+                    bound.update(v.name for v in pattern_vars(c.pattern))
+                    stack.append(c.body)
+            else:
+                stack.extend(children(s))
+        self.fns = fns
+        self.bound = bound
+        self.avoid = avoid
+        self.bad = fns | avoid | _RESERVED_WORDS
+        self.clash = not bound.isdisjoint(self.bad)
+        self._used: set[str] | None = None
+        self.renamed: dict[Var, str] = {}
+
+    @property
+    def used(self) -> set[str]:
+        """Every name a fresh name must avoid (computed on first use)."""
+        if self._used is None:
+            self._used = all_var_names(self.term) | self.bound | self.fns | self.avoid
+        return self._used
+
+    def fresh(self, base: str) -> str:
+        base = re.sub(r"[^A-Za-z0-9_]", "_", base)
+        if not base[:1].isalpha():
+            base = "v" + base
+        i = 1
+        while f"{base}_{i}" in self.used:
+            i += 1
+        name = f"{base}_{i}"
+        self.used.add(name)
+        return name
+
+    def bind(self, vs, env: dict) -> tuple[list[str], dict | None]:
+        """Printed names for binders ``vs`` and the environment of their scope (None when
+        it is ``env`` unchanged)."""
+        if not self.clash:
+            return [v.name for v in vs], None
+        inner = None
+        out = []
+        for v in vs:
+            if v.name in self.bad:
+                name = self.renamed.get(v)
+                if name is None:
+                    name = self.renamed[v] = self.fresh(v.name)
+                if inner is None:
+                    inner = dict(env)
+                inner[v] = name
+                out.append(name)
+            else:
+                out.append(v.name)
+        return out, inner
+
+    def wildcard(self) -> str:
+        name, i = "_wild", 0
+        while name in self.used:
+            i += 1
+            name = f"_wild{i}"
+        self.used.add(name)
+        return name
+
+
+def print_term(t: Term, dialect: str = "tip", theory: Theory | None = None) -> str:
+    """Print a term (iteratively: deep terms are fine).
+
+    Bound variables named like a symbol (one occurring in ``t``, one of ``theory`` when given,
+    a builtin or reserved word) are renamed on output, so the text never confuses a variable
+    with a symbol: parsing it back gives a term alpha-equivalent to ``t``.
+
+    >>> from ida_ns.logic.ast import Sort, Var, Quant, App, BOOL
+    >>> n = Sort("Nat"); z = Var("Z", n)
+    >>> print_term(Quant("forall", (z,), App("=", (z, App("Z", (), n)), BOOL)))
+    '(forall ((Z_1 Nat)) (= Z_1 Z))'
+    """
     _check_dialect(dialect)
+    return _print_term(t, dialect, _Names(t, theory_symbols(theory)), {})
+
+
+def _print_term(t: Term, dialect: str, names: _Names, env: dict) -> str:
     out: list[str] = []
     stack: list = [t]
     wild = None  # name used for `_` patterns in the smtlib dialect
@@ -87,13 +224,16 @@ def print_term(t: Term, dialect: str = "tip") -> str:
             continue
         pieces: list
         if isinstance(x, Var):
-            out.append(quote(x.name))
+            out.append(quote(env.get(x, x.name) if env else x.name))
             continue
         if isinstance(x, BoolLit):
             out.append("true" if x.value else "false")
             continue
         if isinstance(x, IntLit):
             out.append(str(x.value) if x.value >= 0 else f"(- {-x.value})")
+            continue
+        if isinstance(x, _SetEnv):
+            env = x.env
             continue
         if isinstance(x, App):
             if not x.args:
@@ -108,31 +248,34 @@ def print_term(t: Term, dialect: str = "tip") -> str:
             for a in x.args:
                 pieces += [" ", a]
             pieces.append(")")
-        elif isinstance(x, Quant):
-            pieces = [f"({x.kind} {_binders(x.vars, dialect)} ", x.body, ")"]
-        elif isinstance(x, Lambda):
-            pieces = [f"(lambda {_binders(x.vars, dialect)} ", x.body, ")"]
+        elif isinstance(x, (Quant, Lambda)):
+            vnames, inner = names.bind(x.vars, env)
+            head = x.kind if isinstance(x, Quant) else "lambda"
+            pieces = [f"({head} {_binders(x.vars, dialect, vnames)} ", *_scoped(x.body, inner, env),
+                      ")"]
         elif isinstance(x, Let):
+            vnames, inner = names.bind([v for v, _ in x.bindings], env)
             pieces = ["(let ("]
-            for i, (v, e) in enumerate(x.bindings):
-                pieces += [(" " if i else "") + f"({quote(v.name)} ", e, ")"]
-            pieces += [") ", x.body, ")"]
+            for i, ((v, e), n) in enumerate(zip(x.bindings, vnames)):
+                pieces += [(" " if i else "") + f"({quote(n)} ", e, ")"]
+            pieces += [") ", *_scoped(x.body, inner, env), ")"]
         elif isinstance(x, Match):
             pieces = ["(match ", x.scrutinee, " ("]
             for i, c in enumerate(x.cases):
                 p = c.pattern
+                vnames, inner = names.bind(pattern_vars(p), env)
                 if isinstance(p, PatCon):
                     pat = quote(p.ctor) if not p.vars else \
-                        "(" + " ".join([quote(p.ctor), *(quote(v.name) for v in p.vars)]) + ")"
+                        "(" + " ".join([quote(p.ctor), *(quote(n) for n in vnames)]) + ")"
                 elif p.var is not None:
-                    pat = quote(p.var.name)
+                    pat = quote(vnames[0])
                 elif dialect == "tip":
                     pat = "_"
                 else:
                     if wild is None:
-                        wild = _fresh_wildcard(t)
+                        wild = names.wildcard()
                     pat = wild
-                pieces += [(" " if i else "") + f"({pat} ", c.body, ")"]
+                pieces += [(" " if i else "") + f"({pat} ", *_scoped(c.body, inner, env), ")"]
             pieces.append("))")
         else:
             raise TypeError(f"not a term: {x!r}")
@@ -140,15 +283,8 @@ def print_term(t: Term, dialect: str = "tip") -> str:
     return "".join(out)
 
 
-def _fresh_wildcard(t: Term) -> str:
-    used = all_var_names(t) | {s.fn for s in subterms(t) if isinstance(s, App)} | {
-        c.pattern.ctor for s in subterms(t) if isinstance(s, Match) for c in s.cases
-        if isinstance(c.pattern, PatCon)}
-    name, i = "_wild", 0
-    while name in used:
-        i += 1
-        name = f"_wild{i}"
-    return name
+def _scoped(body: Term, inner: dict | None, outer: dict) -> list:
+    return [body] if inner is None else [_SetEnv(inner), body, _SetEnv(outer)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -172,31 +308,50 @@ def print_fundecl(f: FunDecl, dialect: str = "tip") -> str:
     return f"(declare-fun {quote(f.name)} ({params}) {print_sort(f.ret, dialect)})"
 
 
-def _sig(d: FunDef, dialect: str) -> str:
-    return f"{quote(d.name)} {_binders(d.params, dialect)} {print_sort(d.ret, dialect)}"
+def _def_parts(d: FunDef, dialect: str, avoid: frozenset[str]) -> tuple[str, str]:
+    """A definition's signature and body; parameters named like a symbol are renamed."""
+    names = _Names(d.body, avoid, d.params)
+    pnames, env = names.bind(d.params, {})
+    sig = f"{quote(d.name)} {_binders(d.params, dialect, pnames)} {print_sort(d.ret, dialect)}"
+    return sig, _print_term(d.body, dialect, names, env or {})
 
 
-def print_defs(group: tuple[FunDef, ...], dialect: str = "tip") -> str:
+def print_defs(group: tuple[FunDef, ...], dialect: str = "tip",
+               theory: Theory | None = None) -> str:
+    """A definition group; ``theory`` (when given) names symbols that binders must not print
+    as (see :func:`print_term`)."""
+    _check_dialect(dialect)
+    return _print_defs(group, dialect, theory_symbols(theory))
+
+
+def _print_defs(group: tuple[FunDef, ...], dialect: str, avoid: frozenset[str]) -> str:
+    if len(group) > 1 and not all(d.recursive for d in group):
+        raise ValueError("a group of several definitions must all be recursive: "
+                         + ", ".join(d.name for d in group))
+    avoid = avoid | {d.name for d in group}
+    parts = [_def_parts(d, dialect, avoid) for d in group]
     if len(group) == 1:
         d = group[0]
         cmd = "define-fun-rec" if d.recursive else "define-fun"
-        return f"({cmd} {_sig(d, dialect)}\n  {print_term(d.body, dialect)})"
-    if not all(d.recursive for d in group):
-        raise ValueError("a group of several definitions must all be recursive: "
-                         + ", ".join(d.name for d in group))
-    sigs = " ".join(f"({_sig(d, dialect)})" for d in group)
-    bodies = "\n  ".join(print_term(d.body, dialect) for d in group)
+        return f"({cmd} {parts[0][0]}\n  {parts[0][1]})"
+    sigs = " ".join(f"({sig})" for sig, _ in parts)
+    bodies = "\n  ".join(body for _, body in parts)
     return f"(define-funs-rec ({sigs})\n (\n  {bodies}))"
 
 
 def print_theory(theory: Theory, dialect: str = "tip") -> str:
     """The theory's declarations in order: sorts, datatypes, functions, definitions, axioms."""
     _check_dialect(dialect)
+    return _print_theory(theory, dialect, theory_symbols(theory))
+
+
+def _print_theory(theory: Theory, dialect: str, avoid: frozenset[str]) -> str:
     lines = [f"(declare-sort {quote(s)} 0)" for s in theory.sorts]
     lines += [print_datatypes(g, dialect) for g in theory.datatypes]
     lines += [print_fundecl(f, dialect) for f in theory.funs]
-    lines += [print_defs(g, dialect) for g in theory.defs]
-    lines += [f"(assert {print_term(a, dialect)})" for a in theory.axioms]
+    lines += [_print_defs(g, dialect, avoid) for g in theory.defs]
+    lines += [f"(assert {_print_term(a, dialect, _Names(a, avoid), {})})"
+              for a in theory.axioms]
     return "\n".join(lines) + ("\n" if lines else "")
 
 
@@ -247,8 +402,9 @@ def print_problem(problem: Problem, dialect: str = "smtlib") -> str:
     parts = []
     if dialect == "smtlib":
         parts.append(f"(set-logic {logic_of(problem)})\n")
-    parts.append(print_theory(problem.theory, dialect))
-    goal = print_term(problem.goal, dialect)
+    avoid = theory_symbols(problem.theory)
+    parts.append(_print_theory(problem.theory, dialect, avoid))
+    goal = _print_term(problem.goal, dialect, _Names(problem.goal, avoid), {})
     if dialect == "smtlib":
         parts.append(f"(assert (not {goal}))\n(check-sat)\n")
     else:

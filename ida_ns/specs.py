@@ -29,12 +29,14 @@ import posixpath
 import re
 from dataclasses import dataclass
 from importlib.resources import files
-from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from .errors import SpecError
 from .logic.ast import Problem
+
+if TYPE_CHECKING:  # importlib.resources.abc is 3.11+; annotations only
+    from importlib.resources.abc import Traversable
 
 DIFFICULTIES = ("easy", "medium", "hard")
 SPLITS = ("train", "heldout")

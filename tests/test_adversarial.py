@@ -9,9 +9,10 @@ goal proved or to exhaust resources.  Whatever it writes:
 (c) the training pairs of a proof hold only steps of that verified proof, never a rejected text;
 (d) each hostile step costs bounded time and no solver call unless the gate accepted it.
 
-The ``test_regression_*`` tests at the end replay attacks that still succeed (strict xfail:
-each describes its bug and fix; they turn into failures the day the fix lands, so that the
-marker and the exclusion of the family from :data:`SOUND_FAMILIES` can go).
+The ``test_regression_*`` tests at the end replay attacks these properties found (each once got
+a false goal proved or crashed the search); one still succeeds and is a strict xfail naming the
+bug and its fix (when it lands the test fails, so that the marker and the exclusion of its
+family from :data:`SOUND_FAMILIES` can go).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from hypothesis import strategies as st
 
 from ida_ns.audit import AuditLog, verify_log
 from ida_ns.counterexample import find_counterexample
+from ida_ns.logic.ast import size
 from ida_ns.policies import EscalatingPolicy, ProxyPolicy
 from ida_ns.prover.certificate import check_certificate, save_certificate
 from ida_ns.prover.goal import Goal
@@ -38,10 +40,9 @@ from ida_ns.prover.search import Budget, Search
 from ida_ns.prover.steps import (MAX_STEP_CHARS, MAX_TERM_SIZE, Direct, Generalize, Lemma,
                                  StepError, parse_step, step_text)
 from ida_ns.prover.verify import Accepted, Checker
-from ida_ns.testing.hostile import (MUST_REJECT, SOUND_FAMILIES, UNSOUND, HostileProxy,
-                                    ScriptedProxy, hostile_cases)
+from ida_ns.testing.hostile import (MUST_REJECT, SOUND_FAMILIES, HostileProxy, ScriptedProxy,
+                                    hostile_cases)
 from ida_ns.traces import proof_pairs
-from ida_ns.logic.ast import size
 
 from prover_fixtures import problem
 
@@ -334,22 +335,20 @@ def test_circular_and_spam_steps_make_no_progress(pool):
 
 
 # ---------------------------------------------------------------------------------------------
-# Attacks that still succeed.  Each is a strict xfail naming the bug and its fix.
+# Replays of attacks that once succeeded (found by the properties above), now regression tests.
 
 G0 = HIDDEN_FALSE[0]  # false: a list of length 12 exists; testing does not find one
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "z3 backend merges distinct skolem constants: z3 identifies constants by name and sort, "
-    "a NUL truncates z3 symbol names ('u\\x00a' and 'u\\x00b' both become 'u'), and "
-    "skolem() renames a variable named like a theory symbol f to 'f!sk', which a binder "
-    "|f!sk| also gets.  Fix in solvers/z3_backend.py skolem(): z3.FreshConst(sort, "
-    "prefix=<ASCII-safe name>) (distinct by construction); and reject control characters "
-    "(< 0x20 except whitespace, 0x7f) and surrogates in quoted symbols in "
-    "ida_ns/logic/sexpr.py (SMT-LIB allows only printable characters and whitespace there)"))
 @pytest.mark.parametrize("a, b", [("|u\x00a|", "|u\x00b|"), ("nil", "|nil!sk|"),
                                   ("tail", "|tail!sk|")], ids=["nul", "sk-ctor", "sk-selector"])
-def test_regression_binder_names_that_z3_merges_do_not_prove_a_false_goal(fresh_pool, a, b):
+def test_regression_binder_names_that_z3_merged_do_not_prove_a_false_goal(fresh_pool, a, b):
+    """z3 identifies constants by name and sort: a NUL truncated its symbol names ('u\\x00a'
+    and 'u\\x00b' both became 'u'), and the backend renamed a variable named like a theory
+    symbol f to 'f!sk', which a binder |f!sk| also got.  The lemma below is false, passes
+    random testing, was 'proved' by the merge, and implies the false goal.  (Fixed: fresh
+    constants per z3 context; the reader refuses control characters in quoted symbols;
+    parse_term refuses binders named like theory symbols.)"""
     lemma = (f"lemma (forall (({a} list) ({b} list)) "
              f"(or (= {a} {b}) (not (= (len {a}) {S(12)}))))")
     checker = Checker.from_pool(fresh_pool, leaf_timeout_s=1.0)
@@ -358,16 +357,13 @@ def test_regression_binder_names_that_z3_merges_do_not_prove_a_false_goal(fresh_
     assert r.status != "proved", (r.verdict, r.stats and r.stats.rejections)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "goal keys collide: Goal.key() hashes the printed goal, and a binder named like a "
-    "constructor (Z) prints exactly like the constructor, so after 'induct x' the base case "
-    "(forall ((Z Nat) ..) (.. (= Z Z) ..)) with Z the constructor on one side gets the cached "
-    "proof of the true lemma with the variable on both sides (Search.proved_cache, and the "
-    "same for VerdictCache keys).  Fix: key goals by a structural serialisation (e.g. sha256 of "
-    "repr((concl, hyps, fixed)) in ida_ns/prover/goal.py goal_key and verify.leaf_key), or "
-    "make the printer alpha-rename binders that shadow theory symbols"))
 def test_regression_binder_shadowing_a_constructor_does_not_reuse_another_goals_proof(
         fresh_pool):
+    """Goal keys hash the printed goal, and a binder named like the constructor Z printed
+    exactly like Z: after 'induct x' the base case of L (Z the constructor on one side) got
+    the cached proof of the true T (the variable on both sides), and L implies the false
+    goal.  (Fixed: such binders are refused by parse_term, renamed by parse_text, and
+    alpha-renamed by the printer.)"""
     body = f"(not (= (len ys) {S(12)}))"
     t = f"lemma (forall ((Z Nat) (ys list)) (or (is-S Z) (= Z Z) {body}))"
     l_ = f"lemma (forall ((x Nat) (Z Nat) (ys list)) (or (is-S x) (= x Z) {body}))"
@@ -377,37 +373,27 @@ def test_regression_binder_shadowing_a_constructor_does_not_reuse_another_goals_
     assert r.status != "proved"
 
 
-@pytest.mark.xfail(strict=True, raises=(UnicodeEncodeError, ValueError, AttributeError),
-                   reason=(
-    "lemmas the parser accepts but later code cannot handle crash the search instead of being "
-    "rejected: a quoted binder with a lone surrogate (|u\\ud800|) cannot be UTF-8 encoded by "
-    "Goal.key(); the empty symbol || is refused by printer.quote ('cannot be written'); "
-    "match on a Bool/Int scrutinee passes parser and sortcheck, then the evaluator raises "
-    "AttributeError ('bool' object has no attribute 'ctor').  Fix: reject surrogates and "
-    "control characters in quoted symbols in ida_ns/logic/sexpr.py (SMT-LIB allows printable "
-    "characters and whitespace only); print '' as '||' in printer.quote (|| is valid "
-    "SMT-LIB); require a datatype scrutinee for match in the parser's Elaborator.match and "
-    "in sortcheck"))
 @pytest.mark.parametrize("lemma", [
     "lemma (forall ((|u\ud800| Nat)) (= |u\ud800| |u\ud800|))",
     "lemma (forall ((|| Nat)) (= || ||))",
     "lemma (match true ((_ true)))",
 ], ids=["surrogate", "empty-symbol", "match-on-bool"])
 def test_regression_crashing_lemma_is_rejected_not_a_crash(pool, lemma):
+    """These once crashed the search: a lone surrogate could not be UTF-8 encoded by
+    Goal.key(), printer.quote refused the empty symbol, and the evaluator choked on a match
+    over a Bool.  Now each is rejected (or handled) and the proof goes on by induction."""
     checker = Checker.from_pool(pool, leaf_timeout_s=0.4)
     r = prove_problem(problem(TRUE_GOALS[0]), checker, ProverConfig(budget_s=3, explore=False),
                       policy=ProxyPolicy(ScriptedProxy([lemma, "induct x"])))
     assert r.status == "proved"
 
 
-@pytest.mark.xfail(strict=True, raises=OverflowError, reason=(
-    "EscalatingPolicy._unsure computes math.exp(logprob): a broken proxy's logprob > 709 "
-    "raises OverflowError and aborts the search (and NaN reads as 'sure').  Fix in "
-    "ida_ns/policies.py: p = math.exp(min(0.0, logprob)) if math.isfinite(logprob) else 0.0"))
-def test_regression_escalating_policy_survives_wild_scores(pool):
+@pytest.mark.parametrize("logprob", [1000.0, math.inf, math.nan, -math.inf])
+def test_regression_escalating_policy_survives_wild_scores(pool, logprob):
+    """A broken proxy's log-probabilities once crashed EscalatingPolicy (math.exp overflow)."""
     checker = Checker.from_pool(pool, leaf_timeout_s=0.4)
     r = prove_problem(problem(TRUE_GOALS[0]), checker, ProverConfig(budget_s=3, explore=False),
-                      policy=EscalatingPolicy(ScriptedProxy(["induct x"], logprob=1000.0)))
+                      policy=EscalatingPolicy(ScriptedProxy(["induct x"], logprob=logprob)))
     assert r.status == "proved"
 
 

@@ -27,7 +27,7 @@ from ida_ns.prover.overseer import Overseer
 from ida_ns.prover.prover import ProverConfig, prove_problem
 from ida_ns.prover.search import Budget, Search
 from ida_ns.prover.verify import Checker, VerdictCache
-from ida_ns.testing.hostile import Saboteur
+from ida_ns.testing.hostile import FaultAtQuery, Saboteur
 from ida_ns.verdict import Proved, Unknown
 
 from prover_fixtures import problem
@@ -141,27 +141,6 @@ def test_saboteur_kill_and_stop_each_cost_one_unknown(pool):
 
 # ---------------------------------------------------------------------------------------------
 # One injected fault in place of one leaf check of a whole search
-
-
-class FaultAtQuery:
-    """A ``prove_many`` over ``pool`` that replaces query number ``at`` (counting from 0 over
-    all calls) by a real worker misbehaving with ``action``; the fault's verdict stands in for
-    that query's."""
-
-    def __init__(self, pool, action: str, at: int = 0):
-        self.pool, self.action, self.at = pool, action, at
-        self.seen = 0
-        self.fault: Unknown | None = None
-
-    def __call__(self, queries, timeout_s):
-        queries = list(queries)
-        i = self.at - self.seen
-        self.seen += len(queries)
-        if not 0 <= i < len(queries):
-            return self.pool.prove_many(queries, timeout_s)
-        rest = self.pool.prove_many(queries[:i] + queries[i + 1:], timeout_s)
-        self.fault = self.pool._debug_action(self.action, timeout_s)
-        return rest[:i] + [self.fault] + rest[i:]
 
 
 FAULTS = [("hang", "timeout: killed after"), ("exit", "worker crashed (exit 3)"),

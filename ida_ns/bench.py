@@ -48,7 +48,7 @@ def _one(path: str, system: str) -> dict:
         from .prover.verify import Checker
 
         pool = _STATE["pools"]["z3"]
-        checker = Checker.from_pool(pool, leaf_timeout_s=0.5)
+        checker = Checker.from_pool(pool, leaf_timeout_s=0.25)
         result = prove_problem(problem, checker, ProverConfig(budget_s=budget * 0.97))
         row.update(status=result.status, time_s=round(time.perf_counter() - t0, 4))
         if result.proof is not None:

@@ -138,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("file")
     c.add_argument("--budget", type=float, default=5.0, help="wall seconds")
     c.add_argument("--solver", choices=SOLVERS, default="z3", help="leaf solver")
-    c.add_argument("--leaf-timeout", type=float, default=0.5)
+    c.add_argument("--leaf-timeout", type=float, default=0.25)
     c.add_argument("--workers", type=int, default=2, help="solver worker processes")
     c.add_argument("--json", action="store_true")
     c.add_argument("--cert", help="write a proof certificate (JSON) here")

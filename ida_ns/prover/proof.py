@@ -50,6 +50,28 @@ def _interesting_symbols(t: Term, theory) -> frozenset[str]:
                      and not s.startswith("is-"))
 
 
+_CALLEES: dict[int, tuple[object, dict[str, frozenset[str]]]] = {}
+
+
+def _callee_closure(theory, names: frozenset[str]) -> frozenset[str]:
+    """``names`` plus every defined function their definitions call, transitively."""
+    hit = _CALLEES.get(id(theory))
+    if hit is None or hit[0] is not theory:
+        calls = {d.name: _interesting_symbols(d.body, theory) for d in theory.all_defs()}
+        hit = (theory, calls)
+        if len(_CALLEES) > 256:
+            _CALLEES.clear()
+        _CALLEES[id(theory)] = hit
+    calls = hit[1]
+    out, todo = set(names), list(names)
+    while todo:
+        for c in calls.get(todo.pop(), ()):
+            if c not in out:
+                out.add(c)
+                todo.append(c)
+    return frozenset(out)
+
+
 class LemmaLibrary:
     """Closed lemmas proved so far in a run, each with its proof."""
 
@@ -75,12 +97,14 @@ class LemmaLibrary:
         return True
 
     def relevant(self, goal: Goal) -> tuple[Term, ...]:
-        """Lemmas whose defined symbols all occur in the goal, smallest first."""
+        """Lemmas whose defined symbols all occur in the goal or in the definitions it
+        unfolds to (transitively), smallest first."""
         if not self.proofs:
             return ()
         have = _interesting_symbols(goal.concl, goal.theory)
         for h in goal.hyps:
             have |= _interesting_symbols(h, goal.theory)
+        have = _callee_closure(goal.theory, have)
         cands = [l for l, syms in self._syms.items() if syms and syms <= have]
         cands.sort(key=size)
         return tuple(cands[: self.max_relevant])

@@ -31,12 +31,12 @@ from .verify import Checker
 class ProverConfig:
     budget_s: float = 5.0  # wall time for the whole problem
     solver: str = "z3"  # leaf solver
-    leaf_timeout_s: float = 0.5  # per leaf check
+    leaf_timeout_s: float = 0.25  # per leaf check (z3 closes most leaves in < 50 ms)
     max_nodes: int = 400  # expansions of the main search (all phases together)
     max_depth: int = 6
-    first_phase: float = 0.35  # share of the budget for the search before exploration
+    first_phase: float = 0.5  # share of the budget for the search before exploration
     explore: bool = True  # theory exploration when the first search fails
-    lemma_budget_s: float = 0.6  # per conjecture search
+    lemma_budget_s: float = 1.5  # per conjecture search
     test_trials: int = 300  # random instances for counterexample testing
     seed: int = 0
 
@@ -124,7 +124,7 @@ def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | Non
             tried += 1
             lg = Goal(problem.theory, conj)
             lb = Budget(wall_s=cfg.lemma_budget_s, max_nodes=20, max_depth=3,
-                        leaf_timeout_s=cfg.leaf_timeout_s)
+                        leaf_timeout_s=min(cfg.leaf_timeout_s, cfg.lemma_budget_s / 4))
             lr = Search(checker, lemma_policy, lb, library, proved_cache, on_event,
                         deadline).run(lg)
             if not lr.proved:

@@ -166,6 +166,20 @@ class Search:
             if node is None:
                 reason = "search space exhausted"
                 break
+            if node.lib_version != self.library.version:
+                # Leaves are closed lazily, in best-first order: the first time a goal comes
+                # up (or when new lemmas arrived), try Direct on it together with the sibling
+                # subgoals of its step, which must all be proved anyway.
+                group = [node]
+                if node.parent is not None:
+                    group += [c for c in node.parent.children if c is not node
+                              and c.status == OPEN and c.lib_version != self.library.version]
+                self._try_direct(group)
+                if node.status != OPEN or not self._live(node):
+                    continue
+            if node.depth >= self.budget.max_depth:
+                self._mark_failed(node)
+                continue
             self._expand(node, frontier, end)
         self.stats.time_s = time.perf_counter() - t0
         if root.status == PROVED:
@@ -218,10 +232,6 @@ class Search:
     def _expand(self, node: _ONode, frontier, end: float) -> None:
         node.expanded = True
         self.stats.expanded += 1
-        if node.lib_version != self.library.version:  # new lemmas since the last Direct try
-            self._try_direct([node])
-            if node.status != OPEN:
-                return
         new_children: list[_ONode] = []
         proposals = list(self.policy.propose(node.goal, node.depth))
         escalated = self._consider(node, proposals, new_children, end)
@@ -236,15 +246,13 @@ class Search:
         if not node.children:
             self._mark_failed(node)
             return
-        self._try_direct([c for c in new_children if c.status == OPEN and self._live(c)])
         for c in new_children:
-            if c.status != OPEN:
-                continue
-            if c.depth >= self.budget.max_depth:
-                self._mark_failed(c)
-            else:
+            hit = self.proved_cache.get(c.key)
+            if hit is not None:
+                self._mark_proved(c, hit)
+        for c in new_children:
+            if c.status == OPEN:
                 heapq.heappush(frontier, (c.cost, next(self._tie), c))
-        # Nodes proved above propagate eagerly; a node whose step failed might still be open.
 
     def _consider(self, node: _ONode, proposals: list[Proposal], new_children: list,
                   end: float) -> bool:

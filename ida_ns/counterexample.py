@@ -383,14 +383,33 @@ class _Search:
 
     def _small_instances(self, domains, limit: int) -> Iterator[tuple]:
         """Every instance by increasing total size (see ValueSpace.tier), while the instances
-        of the next total size fit in ``limit``."""
+        of the next total size fit in ``limit``, the size splits walked fit in ``2 * limit``
+        and time is left.
+
+        Each variable's size starts at its sort's smallest non-empty tier, so only the excess
+        over the smallest instance is distributed (a sort like Nat has no value of size 0:
+        with n such variables the first n totals hold nothing, and walking their
+        compositions costs C(total + n - 1, n - 1) tier look-ups).  Sorts with gaps between
+        their tiers (a tree has no value of size 2) still leave many splits empty: bounding
+        the splits walked keeps the random instances, which take turns with these, coming."""
         n = len(self.sorts)
+        splits = 2 * limit
+        cap = 4 * self.max_size
+        mins = []
+        for s in self.sorts:
+            m = self._smallest_tier(s, domains, limit, cap)
+            if m is None:
+                return
+            mins.append(m)
         empty_run = 0
-        for total in range(4 * self.max_size * max(n, 1) + 1):
+        for excess in range(cap * max(n, 1) + 1):
             batches, count = [], 0
-            for parts in compositions(total, n):
-                lists = [self.space.tier(s, k, domains, cap=limit) for s, k in
-                         zip(self.sorts, parts)]
+            for parts in compositions(excess, n):
+                splits -= 1
+                if splits < 0 or self._out_of_time():
+                    return
+                lists = [self.space.tier(s, m + k, domains, cap=limit) for s, m, k in
+                         zip(self.sorts, mins, parts)]
                 if any(xs is None for xs in lists):
                     return
                 count += prod(len(xs) for xs in lists)
@@ -403,6 +422,17 @@ class _Search:
                 return
             for lists in batches:
                 yield from itertools.product(*lists)
+
+    def _smallest_tier(self, s: Sort, domains, limit: int, cap: int) -> int | None:
+        """The smallest size with a value of sort ``s`` (None: none up to ``cap``, or that
+        tier holds more than ``limit`` values)."""
+        for k in range(cap + 1):
+            xs = self.space.tier(s, k, domains, cap=limit)
+            if xs is None:
+                return None
+            if xs:
+                return k
+        return None
 
     def _classify(self, vals: list, count: bool = False, all_hyps: bool = False) -> int:
         try:

@@ -382,3 +382,47 @@ def test_printed_terms_with_shadowing_binders_parse_back_alpha_equivalent(data):
     for dialect in ("tip", "smtlib"):
         back = parse_term(print_term(shadowed, dialect, theory=th), th, {"x": x}, s)
         assert canon(back) == canon(t)
+
+
+# ---- 6. counterexample search with many variables stays within its budget ----------------------
+# _small_instances walked every composition of each total size over n variables, including the
+# C(total + n - 1, n - 1) splits below the smallest instance (Nat has no value of size 0), with
+# no deadline check: a 10-variable lemma took > 1 s on a 0.3 s budget (16 variables: 40 s).
+
+import time  # noqa: E402
+
+from ida_ns.counterexample import find_counterexample, search_counterexample  # noqa: E402
+
+TREES = parse_text(NL_TEXT + "(declare-datatypes ((T 0)) (((L) (N (l T) (v Nat) (r T)))))"
+                   "(prove true)").theory
+
+
+def _wide(n: int, sort: str, body: str) -> Term:
+    return parse_term("(forall (" + " ".join(f"(u{i} {sort})" for i in range(n)) + f") {body})",
+                      TREES)
+
+
+@pytest.mark.parametrize("n", [10, 16, 30])
+def test_many_variable_lemma_is_refuted_within_budget(n):
+    t0 = time.perf_counter()
+    cex = find_counterexample(TREES, _wide(n, "Nat", f"(= u0 u{n - 1})"), time_budget_s=0.3)
+    took = time.perf_counter() - t0
+    assert cex is not None and took < 0.5, took
+    vals = cex.as_dict()
+    assert vals["u0"] != vals[f"u{n - 1}"]
+
+
+@pytest.mark.parametrize("n, sort", [(30, "Nat"), (20, "list"), (30, "T")])
+def test_many_variable_true_lemma_respects_budget_and_tries_random_instances(n, sort):
+    t0 = time.perf_counter()
+    cex, stats = search_counterexample(TREES, _wide(n, sort, "(= u0 u0)"), time_budget_s=0.3)
+    took = time.perf_counter() - t0
+    assert cex is None and took < 0.6, took
+    assert stats.instances >= 50  # sparse tiers (T has no value of size 2) do not starve them
+
+
+def test_small_scope_still_finds_the_smallest_counterexample_first():
+    t = parse_term("(forall ((a Nat) (b Nat) (c Nat)) "
+                   "(not (and (= a (S Z)) (= b (S (S Z))) (= c Z))))", TREES)
+    cex, stats = search_counterexample(TREES, t, trials=200, time_budget_s=2.0)
+    assert cex is not None and cex.as_dict() == {"a": "(S Z)", "b": "(S (S Z))", "c": "Z"}

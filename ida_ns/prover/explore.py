@@ -166,6 +166,7 @@ class Explorer:
         self._var_index = {v: i for vs in self.variables.values() for i, v in enumerate(vs)}
         self.stats.functions = len(self.functions)
         self.stats.variables = sum(len(v) for v in self.variables.values())
+        self._ctors = frozenset(n for n, i in self._table.infos.items() if i.kind == CTOR)
         self._norm = _Normaliser(theory)
         self._snorm = _Normaliser(theory, split=True)  # case analysis on ite conditions
         self._seq = itertools.count()
@@ -476,6 +477,9 @@ class Explorer:
                     and not self._is_ctor(s.fn))
         return calls, depth(t)
 
+    def _order(self, t: Term) -> tuple:
+        return _term_order_key(t, self._ctors)
+
     def _is_ctor(self, name: str) -> bool:
         return self._table.kind(name) == CTOR
 
@@ -572,7 +576,7 @@ class Explorer:
                                             or self._contains_instance(rhs)):
             self.stats.definitional += 1
             return
-        if rhs not in (TRUE, FALSE) and _term_order_key(rhs) > _term_order_key(lhs):
+        if rhs not in (TRUE, FALSE) and self._order(rhs) > self._order(lhs):
             lhs, rhs = rhs, lhs
         key = _canon_key(lhs, rhs)
         if key in self._seen_keys:
@@ -613,7 +617,7 @@ class Explorer:
             if len(diff) != 1:
                 break
             lhs, rhs = lhs.args[diff[0]], rhs.args[diff[0]]
-        if rhs not in (TRUE, FALSE) and _term_order_key(rhs) > _term_order_key(lhs):
+        if rhs not in (TRUE, FALSE) and self._order(rhs) > self._order(lhs):
             lhs, rhs = rhs, lhs
         return lhs, rhs
 
@@ -795,7 +799,8 @@ class Explorer:
         best = None
         for g in self._heap:
             if g.tries == 0 and _instance_of(cand, g) and not _instance_of(g, cand):
-                if best is None or _term_order_key(g.lhs) < _term_order_key(best.lhs):
+                if best is None or (_term_order_key(g.lhs, self._ctors)
+                                     < _term_order_key(best.lhs, self._ctors)):
                     best = g
         if best is None:
             return cand
@@ -864,7 +869,8 @@ class Explorer:
         lemma needed to prove them.)"""
         l = self._norm.dnf(lhs)
         r = self._norm.dnf(rhs) if rhs not in (TRUE, FALSE) else rhs
-        if r not in (TRUE, FALSE) and _term_order_key(r) > _term_order_key(l):
+        if r not in (TRUE, FALSE) and _term_order_key(r, self._ctors) > _term_order_key(
+                l, self._ctors):
             l, r = r, l
         if not isinstance(l, Var):
             self._rules.append((l, r))
@@ -1114,19 +1120,21 @@ def _matches_any(c: _Cand, targets) -> int:
     return best
 
 
-def _term_order_key(t: Term) -> tuple:
-    """A total order on terms: size, then the pre-order sequence of symbols and names."""
+def _term_order_key(t: Term, ctors: frozenset = frozenset()) -> tuple:
+    """A total order on terms: size, then the pre-order sequence of symbols, constructors
+    before variables before other functions.  Ordered rewriting with it moves constructors
+    outwards (``plus x (S y)`` becomes ``S (plus x y)``), where definitions can unfold."""
     toks = []
     stack = [t]
     while stack:
         x = stack.pop()
         if isinstance(x, App):
-            toks.append(x.fn)
+            toks.append((0 if x.fn in ctors else 2, x.fn))
             stack.extend(reversed(x.args))
         elif isinstance(x, Var):
-            toks.append("?" + x.name)
+            toks.append((1, x.name))
         else:
-            toks.append(repr(x))
+            toks.append((1, repr(x)))
     return (len(toks), tuple(toks))
 
 
@@ -1148,6 +1156,7 @@ class _Normaliser:
     def __init__(self, theory: Theory, fuel: int = 200, split: bool = False):
         self.table = symbol_table(theory)
         self.defs = {d.name: d for d in theory.all_defs()}
+        self.ctors = frozenset(n for n, i in self.table.infos.items() if i.kind == CTOR)
         self.fuel = fuel
         self.split = split
         self.stop = float("inf")  # perf_counter() time after which normalise gives up
@@ -1204,7 +1213,8 @@ class _Normaliser:
                     if any(v not in sub and v not in fixed for v in free_vars(r)):
                         continue
                     new = substitute(r, sub) if sub else r
-                    if not ordered or _term_order_key(new) < _term_order_key(t):
+                    if not ordered or (_term_order_key(new, self.ctors)
+                                        < _term_order_key(t, self.ctors)):
                         return new
         return t
 

@@ -200,13 +200,6 @@ def test_one_fault_in_prove_problem_of_a_false_goal(pool, action):
     drain_and_check(pool)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a fault's Unknown is cached as the leaf's verdict: Checker.close_leaves puts every "
-    "verdict in the VerdictCache, and a persisted cache then answers 'cached: unknown at this "
-    "time limit' for that leaf in every later run, so one crashed worker costs a leaf forever, "
-    "not one Unknown.  Fix in ida_ns/prover/verify.py close_leaves: do not cache Unknowns "
-    "that name a pool fault (reasons starting 'timeout: killed', 'worker crashed', 'garbage "
-    "reply', 'out of memory', 'worker error'), or have the pool mark them"))
 def test_regression_fault_unknown_is_not_persisted_in_the_verdict_cache(pool, tmp_path):
     g = Goal(problem(EASY).theory, problem(EASY).goal)
     faulty = FaultAtQuery(pool, "exit", at=0)

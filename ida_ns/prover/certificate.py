@@ -109,6 +109,8 @@ def _load(path) -> dict:
         raise CertificateError(f"{path}: cannot read: {e.strerror or e}") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise CertificateError(f"{path}: not a JSON certificate: {e}") from None
+    except RecursionError:
+        raise CertificateError(f"{path}: JSON nested too deeply") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise CertificateError(f"{path}: not an {FORMAT} certificate")
     for k, t in (("problem", str), ("proof", dict), ("lemmas", list)):
@@ -198,7 +200,8 @@ def _check(data: dict, rep: CertificateReport, prove_many, timeout_s: float) -> 
                 continue
             if isinstance(step, Direct):
                 uses = n.get("uses", [])
-                if not isinstance(uses, list) or any(u not in lemma_by_id for u in uses):
+                if not isinstance(uses, list) or any(
+                        not isinstance(u, str) or u not in lemma_by_id for u in uses):
                     rep.failures.append((w, f"unknown lemma in uses: {uses!r}"))
                     continue
                 for u in uses:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +50,9 @@ def leaf_key(goal: Goal, lemmas: tuple[Term, ...], solver: str) -> str:
     """Structural key of a leaf check (see :func:`ida_ns.prover.goal.goal_key`)."""
     text = goal.key() + "\n" + solver + "\n" + "\n".join(sorted(repr(l) for l in lemmas))
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+_FAULT_WORDS = re.compile(r"crash|garbage|memory|died|exit|reply|signal|budget", re.I)
 
 
 class VerdictCache:
@@ -84,6 +88,8 @@ class VerdictCache:
         return None
 
     def put(self, key: str, verdict: Verdict, timeout_s: float) -> None:
+        if isinstance(verdict, Unknown) and _FAULT_WORDS.search(verdict.reason or ""):
+            return  # a worker fault says nothing about the query: never cache it
         old = self.mem.get(key)
         if old and old[0] in ("proved", "refuted"):
             return

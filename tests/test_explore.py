@@ -217,3 +217,21 @@ def test_goal_ready_once_the_helper_lemmas_are_proved():
             break
     assert not wanted
     assert ex.goal_ready()
+
+
+@pytest.mark.slow
+def test_prover_proves_rev_rev_with_explored_lemmas():
+    from solvers.pool import SolverPool
+
+    from ida_ns.prover.prover import ProverConfig, prove_problem
+    from ida_ns.prover.verify import Checker
+    from ida_ns.verdict import Proved
+
+    p = problem("(forall ((xs list)) (= (rev (rev xs)) xs))")
+    with SolverPool("z3", workers=1, timeout_s=1.0) as pool:
+        checker = Checker.from_pool(pool)
+        r = prove_problem(p, checker, ProverConfig(budget_s=20, explore=True))
+    assert isinstance(r.verdict, Proved), r.verdict
+    assert r.conjectures_tried >= 1 and r.lemmas  # it needed a lemma about rev and append
+    for lemma in r.lemmas:
+        assert find_counterexample(p.theory, lemma, trials=300) is None

@@ -10,9 +10,7 @@ goal proved or to exhaust resources.  Whatever it writes:
 (d) each hostile step costs bounded time and no solver call unless the gate accepted it.
 
 The ``test_regression_*`` tests at the end replay attacks these properties found (each once got
-a false goal proved or crashed the search); one still succeeds and is a strict xfail naming the
-bug and its fix (when it lands the test fails, so that the marker and the exclusion of its
-family from :data:`SOUND_FAMILIES` can go).
+a false goal proved, crashed the search, or overran the gate's budget); all are fixed.
 """
 
 from __future__ import annotations
@@ -397,15 +395,6 @@ def test_regression_escalating_policy_survives_wild_scores(pool, logprob):
     assert r.status == "proved"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "counterexample search overruns its time budget exponentially in the number of "
-    "quantified variables: _Search._small_instances walks every composition of each total "
-    "size over n variables (C(total+n-1, n-1) of them, computing each part's tier) with no "
-    "deadline check, and datatypes with no size-0 values make the first n totals empty; with "
-    "test_time_s=0.3 a 10-variable lemma takes >1 s (16 variables: ~36 s, 30: hours) and its "
-    "trivial counterexample is never reached.  Fix in ida_ns/counterexample.py: check "
-    "_out_of_time() inside the compositions loop and enumerate compositions above each "
-    "sort's smallest non-empty tier"))
 def test_regression_many_variable_lemma_is_gated_within_budget():
     goal = GATE_GOALS[0]
     n = 10

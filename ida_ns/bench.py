@@ -20,8 +20,8 @@ def _init(budget_s: float, cert_dir: str | None, systems: tuple[str, ...]) -> No
     _STATE["budget"] = budget_s
     _STATE["cert_dir"] = cert_dir
     _STATE["pools"] = {}
-    for s in systems:
-        name = "z3" if s == "ida-ns" else s
+    names = [n for s in systems for n in (("z3", "cvc5-ind") if s == "ida-ns" else (s,))]
+    for name in names:
         if name not in _STATE["pools"]:
             pool = SolverPool(name, workers=1, timeout_s=budget_s)
             pool.__enter__()
@@ -49,10 +49,14 @@ def _one(path: str, system: str) -> dict:
 
         pool = _STATE["pools"]["z3"]
         checker = Checker.from_pool(pool, leaf_timeout_s=0.25)
-        result = prove_problem(problem, checker, ProverConfig(budget_s=budget * 0.97))
+        strong = _STATE["pools"]["cvc5-ind"]
+        result = prove_problem(problem, checker, ProverConfig(budget_s=budget * 0.97),
+                               strong=("cvc5-ind", strong.prove_many))
         row.update(status=result.status, time_s=round(time.perf_counter() - t0, 4))
         if result.proof is not None:
             row["steps"] = result.proof.size()
+            row["leaf_solvers"] = sorted({n.solver for n in result.proof.nodes()
+                                          if not n.children and n.solver})
             row["lemmas"] = len(result.lemmas)
             if _STATE["cert_dir"]:
                 cert = Path(_STATE["cert_dir"]) / (Path(path).parent.name + "__" +

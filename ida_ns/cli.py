@@ -53,10 +53,17 @@ def cmd_prove(args) -> int:
     sortcheck_problem(problem)
     cfg = ProverConfig(budget_s=args.budget, solver=args.solver,
                        leaf_timeout_s=args.leaf_timeout)
-    with _pool(args.solver, args.leaf_timeout, workers=args.workers) as pool:
+    from contextlib import ExitStack
+
+    with ExitStack() as stack:
+        pool = stack.enter_context(_pool(args.solver, args.leaf_timeout, workers=args.workers))
         checker = Checker.from_pool(pool, leaf_timeout_s=args.leaf_timeout,
                                     cache=VerdictCache(args.cache) if args.cache else None)
-        result = prove_problem(problem, checker, cfg)
+        strong = None
+        if args.strong != "none":
+            sp = stack.enter_context(_pool(args.strong, cfg.strong_s, workers=1))
+            strong = (args.strong, sp.prove_many)
+        result = prove_problem(problem, checker, cfg, strong=strong)
     if args.cert and result.proof is not None:
         save_certificate(args.cert, problem, result, args.solver)
     if args.graph and result.proof is not None:
@@ -139,6 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--budget", type=float, default=5.0, help="wall seconds")
     c.add_argument("--solver", choices=SOLVERS, default="z3", help="leaf solver")
     c.add_argument("--leaf-timeout", type=float, default=0.25)
+    c.add_argument("--strong", choices=("cvc5-ind", "none"), default="cvc5-ind",
+                   help="a strong closer tried once on the root goal before decomposition "
+                        "(its leaf is re-checked with the same solver by check-proof)")
     c.add_argument("--workers", type=int, default=2, help="solver worker processes")
     c.add_argument("--json", action="store_true")
     c.add_argument("--cert", help="write a proof certificate (JSON) here")

@@ -124,21 +124,37 @@ def check_certificate(path, solver: str | None = None, timeout_s: float = 5.0,
     """Re-verify a certificate.  ``prove_many(queries, timeout)`` defaults to a fresh pool."""
     t0 = time.perf_counter()
     data = _load(path)
-    solver = solver or data.get("solver") or "z3"
-    rep = CertificateReport(str(path), solver=solver)
-    if prove_many is None:
-        from solvers.pool import SolverPool
+    default = data.get("solver") if isinstance(data.get("solver"), str) else "z3"
+    rep = CertificateReport(str(path), solver=solver or default)
+    pools: dict = {}
 
-        with SolverPool(solver, workers=2, timeout_s=timeout_s) as pool:
-            _check(data, rep, pool.prove_many, timeout_s)
-    else:
-        _check(data, rep, prove_many, timeout_s)
+    def prove_with(name: str):
+        """Leaves are re-run with ``solver`` if given, else with the solver that closed
+        them (a certificate may mix z3 leaves and cvc5-with-induction leaves)."""
+        name = solver or name
+        if prove_many is not None and name == rep.solver:
+            return prove_many
+        if name not in pools:
+            from solvers import BACKENDS
+            from solvers.pool import SolverPool
+
+            if name not in BACKENDS:
+                raise CertificateError(f"{path}: unknown solver {name!r}")
+            pools[name] = SolverPool(name, workers=2, timeout_s=timeout_s).__enter__()
+        return pools[name].prove_many
+
+    try:
+        _check(data, rep, prove_with, timeout_s, default, solver)
+    finally:
+        for p in pools.values():
+            p.close()
     rep.ok = not rep.failures
     rep.time_s = time.perf_counter() - t0
     return rep
 
 
-def _check(data: dict, rep: CertificateReport, prove_many, timeout_s: float) -> None:
+def _check(data: dict, rep: CertificateReport, prove_with, timeout_s: float,
+           default_solver: str, solver_override: str | None = None) -> None:
     import networkx as nx
 
     from ..consistency import check_consistency
@@ -151,7 +167,8 @@ def _check(data: dict, rep: CertificateReport, prove_many, timeout_s: float) -> 
     except IdaNsError as e:
         rep.failures.append(("problem", str(e)))
         return
-    gate = check_consistency(problem.theory, prove=lambda q, t: prove_many([q], t)[0],
+    main = prove_with(default_solver)
+    gate = check_consistency(problem.theory, prove=lambda q, t: main([q], t)[0],
                              timeout_s=timeout_s)
     if not gate.ok:
         rep.failures.append(("theory", f"consistency {gate.status}: {gate.reason}"))
@@ -159,7 +176,7 @@ def _check(data: dict, rep: CertificateReport, prove_many, timeout_s: float) -> 
     theory = problem.theory
     lemma_by_id: dict[str, Term] = {}
     deps = nx.DiGraph()
-    leaves: list[tuple[str, Goal, tuple[Term, ...]]] = []
+    leaves: list[tuple[str, Goal, tuple[Term, ...], str]] = []
     entries = []
     for i, entry in enumerate(data["lemmas"]):
         where = f"lemmas[{i}]"
@@ -209,7 +226,9 @@ def _check(data: dict, rep: CertificateReport, prove_many, timeout_s: float) -> 
                 if children:
                     rep.failures.append((w, "a direct step has no subgoals"))
                     continue
-                leaves.append((w, g, tuple(lemma_by_id[u] for u in uses)))
+                by = n.get("solver") if isinstance(n.get("solver"), str) and n.get(
+                    "solver") else default_solver
+                leaves.append((w, g, tuple(lemma_by_id[u] for u in uses), by))
                 continue
             try:
                 subgoals = apply_step(step, g)
@@ -232,10 +251,19 @@ def _check(data: dict, rep: CertificateReport, prove_many, timeout_s: float) -> 
         rep.failures.append(("lemmas", f"circular lemma use: {cycle}"))
     except nx.NetworkXNoCycle:
         pass
-    if leaves:
-        verdicts = prove_many([g.query(ls) for _, g, ls in leaves], timeout_s)
-        rep.leaves = len(leaves)
-        for (w, _, _), v in zip(leaves, verdicts):
+    rep.leaves = len(leaves)
+    used = sorted({solver_override or b for *_, b in leaves}) if leaves else []
+    if used:
+        rep.solver = ",".join(used)
+    for by in sorted({b for *_, b in leaves}):
+        group = [x for x in leaves if x[3] == by]
+        try:
+            run = prove_with(by)
+        except CertificateError as e:
+            rep.failures.append((group[0][0], str(e)))
+            continue
+        verdicts = run([g.query(ls) for _, g, ls, _ in group], timeout_s)
+        for (w, _, _, _), v in zip(group, verdicts):
             if not isinstance(v, Proved):
-                rep.failures.append((w, f"leaf not re-proved by {rep.solver}: {v.status}"
+                rep.failures.append((w, f"leaf not re-proved by {by}: {v.status}"
                                         + (f" ({v.reason})" if hasattr(v, "reason") else "")))

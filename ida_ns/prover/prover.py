@@ -39,6 +39,7 @@ class ProverConfig:
     lemma_budget_s: float = 1.5  # per conjecture search
     test_trials: int = 300  # random instances for counterexample testing
     seed: int = 0
+    strong_s: float = 1.5  # root attempt with the strong closer (cvc5 with induction), if any
 
 
 @dataclass
@@ -62,10 +63,13 @@ def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | Non
                   policy: Policy | None = None, on_event=None,
                   library: LemmaLibrary | None = None,
                   proved_cache: dict | None = None,
-                  accept_unverified: bool = False) -> ProveResult:
+                  accept_unverified: bool = False, strong=None) -> ProveResult:
     """Prove ``problem``.  ``policy`` is a Policy, or a factory taking the explorer's
     conjecture source (or None) and returning one; None means the overseer H.
-    ``accept_unverified`` is the --no-verify ablation (proxy steps skip the gate)."""
+    ``accept_unverified`` is the --no-verify ablation (proxy steps skip the gate).
+    ``strong`` is an optional ``(name, prove_many)`` closer (cvc5 with induction) tried once on
+    the root goal before decomposition; its leaf is recorded with its solver's name and
+    re-checked with that solver by ``check-proof``."""
     cfg = config or ProverConfig()
     t0 = time.perf_counter()
     deadline = t0 + cfg.budget_s
@@ -92,7 +96,17 @@ def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | Non
     if cex is not None:
         return done(Refuted(cex, solver="testing"), counterexample=cex, consistency=report)
 
-    # 3. search
+    # 3. the strong closer on the root goal (a portfolio leaf), then search
+    if strong is not None and cfg.strong_s > 0:
+        name, prove_many = strong
+        t = min(cfg.strong_s, max(0.05, deadline - time.perf_counter()))
+        v = prove_many([goal.query()], t)[0]
+        if isinstance(v, Proved):
+            from .steps import Direct
+
+            leaf = ProofNode(goal, Direct(), (), name, v.time_s, "H")
+            return done(Proved(solver=name, time_s=time.perf_counter() - t0), proof=leaf,
+                        consistency=report)
     library = library if library is not None else LemmaLibrary()
     proved_cache = proved_cache if proved_cache is not None else {}
     explorer = None

@@ -363,10 +363,22 @@ class SolverPool:
                 return failed(f"worker crashed (exit {code}, {name})")
             return failed(f"worker crashed (exit {code})")
 
+        def send(payload) -> bool:
+            """Send under the same hard limit as the reply: a stopped worker whose socket
+            buffer is full would otherwise block the caller forever."""
+            watchdog = threading.Timer(max(0.0, deadline - time.perf_counter()), w.proc.kill)
+            watchdog.daemon = True
+            watchdog.start()
+            try:
+                w.conn.send(payload)
+                return True
+            except (BrokenPipeError, OSError):
+                return False
+            finally:
+                watchdog.cancel()
+
         send_theory = key is not None and key not in w.theories
-        try:
-            w.conn.send(request(send_theory))
-        except (BrokenPipeError, OSError):
+        if not send(request(send_theory)):
             return crashed()
         while True:
             left = deadline - time.perf_counter()
@@ -382,9 +394,7 @@ class SolverPool:
             if tag == "need_theory" and key is not None and not send_theory:
                 send_theory = True
                 w.theories.discard(key)
-                try:
-                    w.conn.send(request(True))
-                except (BrokenPipeError, OSError):
+                if not send(request(True)):
                     return crashed()
                 continue
             if tag == "verdict" and len(reply) in (2, 3) and isinstance(reply[1], _VERDICTS):

@@ -209,13 +209,6 @@ def test_regression_fault_unknown_is_not_persisted_in_the_verdict_cache(pool, tm
     assert isinstance(later.close_leaves([(g, ())])[0], Proved)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the pool's hard limit does not cover sending the request: SolverPool._exchange calls "
-    "w.conn.send(request) with no deadline, so a hung (stopped) worker whose socket buffer "
-    "cannot take the request -- a theory of about 1 MB pickled -- blocks the caller forever "
-    "instead of costing one Unknown.  Fix in solvers/pool.py _exchange: arm a watchdog "
-    "(threading.Timer(timeout + grace, w.proc.kill)) around the whole exchange, send "
-    "included, so the blocked send fails with BrokenPipeError and crashed() answers"))
 def test_regression_hung_worker_cannot_block_sending_a_large_theory(pool):
     small = problem(EASY)
     nat = Sort("Nat")

@@ -130,9 +130,12 @@ def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | Non
     # 4. theory exploration
     if not result.proved and explorer is not None:
         lemma_policy = Overseer(conjectures=None, source="H")
+        pending = False  # lemmas proved since the goal was last searched
         for conj in explorer.conjectures(deadline):
             if time.perf_counter() >= deadline - 0.05:
                 break
+            if pending and deadline - time.perf_counter() < 0.8:
+                break  # keep the rest for a last search of the goal with every lemma
             if conj in library:
                 continue
             tried += 1
@@ -146,9 +149,13 @@ def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | Non
             if library.add(lg, lr.proof):
                 proved += 1
                 explorer.proved(conj)
+            pending = True
+            if not explorer.goal_ready():
+                continue  # a helper lemma: search the goal again once it looks provable
             remaining = deadline - time.perf_counter()
             if remaining <= 0.05:
                 break
+            pending = False
             mb = Budget(wall_s=min(remaining, max(0.5, cfg.budget_s * 0.15)),
                         max_nodes=60, max_depth=cfg.max_depth,
                         leaf_timeout_s=cfg.leaf_timeout_s)
@@ -157,6 +164,13 @@ def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | Non
             _merge(stats, result.stats)
             if result.proved:
                 break
+        remaining = deadline - time.perf_counter()
+        if pending and not result.proved and remaining > 0.1:
+            mb = Budget(wall_s=remaining, max_nodes=60, max_depth=cfg.max_depth,
+                        leaf_timeout_s=cfg.leaf_timeout_s)
+            result = Search(checker, policy, mb, library, proved_cache, on_event,
+                            deadline, accept_unverified).run(goal)
+            _merge(stats, result.stats)
     if result.proved:
         used = _used_lemmas(result.proof, library)
         return done(Proved(solver=cfg.solver, time_s=time.perf_counter() - t0),

@@ -179,3 +179,20 @@ def test_unknown_is_a_value_with_reason(checker):
     r = prove_problem(p, checker, ProverConfig(budget_s=0.5, explore=False))
     if not isinstance(r.verdict, Proved):
         assert isinstance(r.verdict, Unknown) and r.verdict.reason
+
+
+def test_portfolio_leaf_is_rechecked_with_its_own_solver(pool, checker, tmp_path):
+    """A root leaf closed by cvc5 with induction is re-run with cvc5-ind, even when the
+    checker's main solver is z3 (regression: it was sent to z3 and failed)."""
+    from solvers.pool import SolverPool
+
+    p = problem("(forall ((x Nat)) (= (plus x Z) x))")
+    with SolverPool("cvc5-ind", workers=1, timeout_s=2.0) as strong:
+        r = prove_problem(p, checker, ProverConfig(budget_s=10),
+                          strong=("cvc5-ind", strong.prove_many))
+        assert isinstance(r.verdict, Proved) and r.proof.solver == "cvc5-ind"
+        save_certificate(tmp_path / "c.json", p, r, "z3")
+        rep = check_certificate(tmp_path / "c.json", prove_many=pool.prove_many, timeout_s=2,
+                                provers={"cvc5-ind": strong.prove_many})
+        assert rep.ok, rep.failures
+        assert rep.solver == "cvc5-ind"

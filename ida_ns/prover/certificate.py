@@ -120,20 +120,25 @@ def _load(path) -> dict:
 
 
 def check_certificate(path, solver: str | None = None, timeout_s: float = 5.0,
-                      prove_many=None) -> CertificateReport:
-    """Re-verify a certificate.  ``prove_many(queries, timeout)`` defaults to a fresh pool."""
+                      prove_many=None, provers: dict | None = None) -> CertificateReport:
+    """Re-verify a certificate.  ``prove_many(queries, timeout)`` is used for the main
+    solver; ``provers`` maps further solver names to such callables; any other solver a
+    leaf names gets a fresh pool."""
     t0 = time.perf_counter()
     data = _load(path)
     default = data.get("solver") if isinstance(data.get("solver"), str) else "z3"
     rep = CertificateReport(str(path), solver=solver or default)
+    main_solver = rep.solver  # the solver ``prove_many`` runs (rep.solver is for display)
     pools: dict = {}
 
     def prove_with(name: str):
         """Leaves are re-run with ``solver`` if given, else with the solver that closed
         them (a certificate may mix z3 leaves and cvc5-with-induction leaves)."""
         name = solver or name
-        if prove_many is not None and name == rep.solver:
+        if prove_many is not None and name == main_solver:
             return prove_many
+        if provers and name in provers:
+            return provers[name]
         if name not in pools:
             from solvers import BACKENDS
             from solvers.pool import SolverPool

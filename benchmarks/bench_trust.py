@@ -99,21 +99,12 @@ def audit_proof(p, proof, lemmas, pool, rejected: set, tmp: Path) -> Counter:
     return bad
 
 
-def used_lemmas(proof, library) -> dict:
-    out, todo = {}, list(proof.lemmas_used())
-    while todo:
-        l = todo.pop()
-        if l not in out and l in library.proofs:
-            out[l] = library.proofs[l]
-            todo.extend(out[l].lemmas_used())
-    return out
-
-
 def hostile_search(pool, goals, seeds, families, tmp: Path) -> dict:
     from ida_ns.policies import EscalatingPolicy, ProxyPolicy
     from ida_ns.prover.goal import Goal
     from ida_ns.prover.overseer import Overseer
     from ida_ns.prover.proof import LemmaLibrary
+    from ida_ns.prover.prover import used_lemmas
     from ida_ns.prover.search import Budget, Search
     from ida_ns.prover.verify import Checker
     from ida_ns.testing.hostile import HostileProxy

@@ -33,7 +33,7 @@ from ida_ns.prover.certificate import check_certificate, save_certificate
 from ida_ns.prover.goal import Goal
 from ida_ns.prover.overseer import Overseer
 from ida_ns.prover.proof import LemmaLibrary
-from ida_ns.prover.prover import ProverConfig, prove_problem
+from ida_ns.prover.prover import ProverConfig, prove_problem, used_lemmas
 from ida_ns.prover.search import Budget, Search
 from ida_ns.prover.steps import (MAX_STEP_CHARS, MAX_TERM_SIZE, Direct, Generalize, Lemma,
                                  StepError, parse_step, step_text)
@@ -109,18 +109,6 @@ def fresh_pool():
 
 def _no_solver(queries, timeout_s):
     raise AssertionError(f"the gate called a solver on {len(queries)} queries")
-
-
-def lemmas_of(proof, library: LemmaLibrary) -> dict:
-    """The library lemmas a proof uses, transitively, with their proofs."""
-    out: dict = {}
-    todo = list(proof.lemmas_used())
-    while todo:
-        l = todo.pop()
-        if l not in out and l in library.proofs:
-            out[l] = library.proofs[l]
-            todo.extend(out[l].lemmas_used())
-    return out
 
 
 def check_found_proof(p, proof, lemmas, pool, events, path) -> None:
@@ -244,7 +232,7 @@ def test_hostile_proxy_in_search_proves_nothing_false(pool, tmp_path_factory, go
     assert checker.solver_calls <= res.stats.leaves <= 1 + res.stats.expanded + subgoals
     if res.proved:  # (b), (c)
         path = tmp_path_factory.mktemp("cert") / "proof.json"
-        check_found_proof(p, res.proof, lemmas_of(res.proof, library), pool, events, path)
+        check_found_proof(p, res.proof, used_lemmas(res.proof, library), pool, events, path)
 
 
 @settings(max_examples=5, deadline=None, suppress_health_check=SLOW_OK)
@@ -298,7 +286,7 @@ def test_focused_hostile_families_prove_nothing_false(pool, tmp_path_factory, go
     assert true or not res.proved, f"false goal proved with {families}: {text}"
     if res.proved:
         path = tmp_path_factory.mktemp("cert") / "proof.json"
-        check_found_proof(p, res.proof, lemmas_of(res.proof, library), pool, events, path)
+        check_found_proof(p, res.proof, used_lemmas(res.proof, library), pool, events, path)
 
 
 def test_false_lemmas_that_pass_testing_are_not_proved(pool):

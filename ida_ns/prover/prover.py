@@ -172,7 +172,7 @@ def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | Non
                             deadline, accept_unverified).run(goal)
             _merge(stats, result.stats)
     if result.proved:
-        used = _used_lemmas(result.proof, library)
+        used = used_lemmas(result.proof, library)
         return done(Proved(solver=cfg.solver, time_s=time.perf_counter() - t0),
                     proof=result.proof, lemmas=used, consistency=report, stats=stats,
                     conjectures_tried=tried, lemmas_proved=proved)
@@ -193,7 +193,7 @@ def _merge(into: SearchStats, other: SearchStats) -> None:
     into.time_s += other.time_s
 
 
-def _used_lemmas(proof: ProofNode, library: LemmaLibrary) -> dict:
+def used_lemmas(proof: ProofNode, library: LemmaLibrary) -> dict:
     """The lemmas a proof depends on, transitively, each with its proof."""
     out: dict = {}
     todo = list(proof.lemmas_used())

@@ -23,7 +23,7 @@ import itertools
 from dataclasses import dataclass
 
 from .logic.ast import (
-    INT, App, BoolLit, FunDef, HoApp, IntLit, Lambda, Let, Match, PatCon, PatVar, Quant, Term,
+    INT, App, BoolLit, FunDef, HoApp, IntLit, Lambda, Let, Match, PatCon, Quant, Term,
     Theory, Var,
 )
 from .logic.symbols import SELECTOR, symbol_table
@@ -55,13 +55,7 @@ def _calls(fd: FunDef, group: set[str], theory: Theory) -> list[Call]:
     params = {p: (i, EQUAL) for i, p in enumerate(fd.params)}
 
     def rel_of(t: Term, sub: dict[Var, tuple[int, int]]):
-        if isinstance(t, Var):
-            return sub.get(t)
-        if isinstance(t, App) and table.kind(t.fn) == SELECTOR and len(t.args) == 1:
-            r = rel_of(t.args[0], sub)
-            if r is not None:
-                return (r[0], STRICT)
-        return None
+        return _size_rel(t, sub, {}, table)
 
     def walk(t: Term, path: tuple[Term, ...], sub: dict[Var, tuple[int, int]], rebuilt: dict):
         if isinstance(t, App):
@@ -116,22 +110,20 @@ def _calls(fd: FunDef, group: set[str], theory: Theory) -> list[Call]:
     return out
 
 
+def _size_rel(t: Term, sub: dict, rebuilt: dict, table) -> tuple[int, int] | None:
+    """(parameter index, STRICT|EQUAL) when ``t`` is known to be a (strict) part of a
+    parameter: a variable bound below it, a selector of such, or (via ``rebuilt``) a
+    constructor term that rebuilds exactly the pattern a (sub)parameter was matched against."""
+    if isinstance(t, Var):
+        return sub.get(t)
+    if isinstance(t, App) and table.kind(t.fn) == SELECTOR and len(t.args) == 1:
+        r = _size_rel(t.args[0], sub, rebuilt, table)
+        return (r[0], STRICT) if r is not None else None
+    return rebuilt.get(t)
+
+
 def _struct_rel(arg: Term, i: int, call: Call, theory: Theory) -> int:
-    sub = dict(call.sub)
-    rebuilt = dict(call.rebuilt)
-    table = symbol_table(theory)
-
-    def rel(t: Term) -> tuple[int, int] | None:
-        if isinstance(t, Var):
-            return sub.get(t)
-        if isinstance(t, App) and table.kind(t.fn) == SELECTOR and len(t.args) == 1:
-            r = rel(t.args[0])
-            return (r[0], STRICT) if r is not None else None
-        # A constructor term that rebuilds exactly the pattern a (sub)parameter was matched
-        # against is that (sub)parameter.
-        return rebuilt.get(t)
-
-    r = rel(arg)
+    r = _size_rel(arg, dict(call.sub), dict(call.rebuilt), symbol_table(theory))
     if r is None or r[0] != i:
         return NONE
     return r[1]

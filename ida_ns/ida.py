@@ -326,8 +326,6 @@ def _current_proxy(run_dir: Path, cfg: RunConfig, state: RunState, pset, train, 
         return Proxy.load(state.generation)
     gen0 = run_dir / "proxies" / "gen-000"
     if not (gen0 / "card.json").exists():
-        from .prover.steps import step_text  # noqa: F401  (documents the step grammar)
-
         corpus = [sp.theory_text() for sp in train] + [sp.goal_text for sp in train]
         corpus += ["direct", "induct x", "cases x", "lemma (forall", "generalize"]
         x0 = Proxy.new(_proxy_config(cfg), corpus, seed=cfg.seed)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from ..logic.ast import BOOL, Quant, Term, Theory, Var, free_vars
+from ..logic.ast import BOOL, Quant, Term, Theory, Var
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,3 @@ def goal_key(goal: Goal) -> str:
     text = repr((goal.concl, goal.hyps, goal.fixed))
     return hashlib.sha256((theory_hash(goal.theory) + "\n" + text).encode(
         "utf-8", "surrogatepass")).hexdigest()
-
-
-def closed_under(t: Term, fixed: tuple[Var, ...]) -> bool:
-    return free_vars(t) <= frozenset(fixed)

@@ -17,11 +17,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Protocol, Sequence
 
-from ..logic.ast import Term, size, symbols
+from ..logic.ast import Term, size
 from ..verdict import Proved
 from .goal import Goal
 from .proof import LemmaLibrary, ProofNode
-from .steps import Direct, Lemma, Step, step_text
+from .steps import Direct, Lemma, Step
 from .verify import Accepted, Checker
 
 OPEN, PROVED, FAILED = "open", "proved", "failed"
@@ -369,14 +369,3 @@ class Search:
             p = stack.pop()
             self.stats.used[p.source] += 1
             stack.extend(p.children)
-
-
-def goal_symbols(goal: Goal) -> frozenset[str]:
-    out = symbols(goal.concl)
-    for h in goal.hyps:
-        out |= symbols(h)
-    return out
-
-
-__all__ = ["Budget", "Policy", "Proposal", "Search", "SearchResult", "SearchStats",
-           "goal_symbols", "step_text"]

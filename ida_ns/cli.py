@@ -1,5 +1,16 @@
 """The ``ida-ns`` command line.  Each subcommand imports what it needs when it runs, so
-``ida-ns check`` never loads torch or transformers."""
+``ida-ns check`` never loads torch or transformers.
+
+Exit codes, the same for every subcommand (README "Exit codes"):
+
+    0  proved / valid / consistent / finished
+    1  refuted / invalid / inconsistent (a definite negative answer)
+    2  unknown (no answer within the budget)
+    3  usage or input error (bad arguments, unreadable or malformed input)
+
+``check`` and ``gate`` over several files exit with the most severe code of their rows, in the
+order 3 > 1 > 2 > 0.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +22,77 @@ from pathlib import Path
 from .errors import IdaNsError
 
 SOLVERS = ("z3", "cvc5", "cvc5-ind")
+
+EXIT_OK, EXIT_REFUTED, EXIT_UNKNOWN, EXIT_ERROR = 0, 1, 2, 3
+_STATUS_EXIT = {"proved": EXIT_OK, "valid": EXIT_OK, "consistent": EXIT_OK,
+                "refuted": EXIT_REFUTED, "invalid": EXIT_REFUTED, "inconsistent": EXIT_REFUTED,
+                "unknown": EXIT_UNKNOWN, "error": EXIT_ERROR}
+_SEVERITY = (EXIT_ERROR, EXIT_REFUTED, EXIT_UNKNOWN, EXIT_OK)
+
+
+def exit_code(statuses) -> int:
+    """The exit code of a list of row statuses: the most severe, 3 > 1 > 2 > 0."""
+    codes = {_STATUS_EXIT.get(s, EXIT_ERROR) for s in statuses}
+    for c in _SEVERITY:
+        if c in codes:
+            return c
+    return EXIT_OK
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with this CLI's conventions: usage errors exit 3 (not argparse's 2, which is
+    'unknown' here), and defaults are shown in help."""
+
+    def __init__(self, *a, **kw):
+        kw.setdefault("formatter_class", argparse.ArgumentDefaultsHelpFormatter)
+        super().__init__(*a, **kw)
+
+    def error(self, message):  # noqa: D401 - argparse API
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message}\n")
+
+
+def positive_float(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not x > 0 or x != x or x == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
+    return x
+
+
+def positive_int(text: str) -> int:
+    try:
+        x = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if x < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text}")
+    return x
+
+
+def _graph_path(text: str) -> str:
+    from .prover.proof import graph_format
+
+    try:
+        graph_format(text)
+    except IdaNsError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    return text
+
+
+def _read_problem(path: str):
+    """Parse and sort-check a problem file, ``-`` meaning standard input."""
+    from .logic.parser import parse_file, parse_text
+    from .logic.sortcheck import sortcheck_problem
+
+    if path == "-":
+        problem = parse_text(sys.stdin.read(), "<stdin>")
+    else:
+        problem = parse_file(path)
+    sortcheck_problem(problem)
+    return problem
 
 
 def _pool(solver: str, timeout_s: float, workers: int = 1):
@@ -26,7 +108,15 @@ def cmd_check(args) -> int:
     rows = []
     with _pool(args.solver, args.timeout) as pool:
         for f in args.files:
-            row = check_file(f, pool, args.solver, args.timeout)
+            if f == "-":
+                import tempfile
+
+                with tempfile.NamedTemporaryFile("w", suffix=".smt2", delete=False) as tmp:
+                    tmp.write(sys.stdin.read())
+                row = check_file(tmp.name, pool, args.solver, args.timeout)
+                row = type(row)(**{**row.__dict__, "file": "<stdin>"})
+            else:
+                row = check_file(f, pool, args.solver, args.timeout)
             rows.append(row)
             if args.json:
                 print(json.dumps(row.as_dict()), flush=True)
@@ -37,20 +127,16 @@ def cmd_check(args) -> int:
                                                           for k, v in row.counterexample)
                 print(f"{row.status:8} {row.time_s:7.3f}s  {row.file}  {extra}".rstrip(),
                       flush=True)
-    return 1 if any(r.status == "error" for r in rows) else 0
+    return exit_code(r.status for r in rows)
 
 
 # ---- prove -------------------------------------------------------------------------------
 def cmd_prove(args) -> int:
-    from .logic.parser import parse_file
-    from .logic.sortcheck import sortcheck_problem
-    from .prover.certificate import save_certificate
     from .prover.prover import ProverConfig, prove_problem
     from .prover.render import render_result
     from .prover.verify import Checker, VerdictCache
 
-    problem = parse_file(args.file)
-    sortcheck_problem(problem)
+    problem = _read_problem(args.file)
     cfg = ProverConfig(budget_s=args.budget, solver=args.solver,
                        leaf_timeout_s=args.leaf_timeout)
     from contextlib import ExitStack
@@ -64,19 +150,54 @@ def cmd_prove(args) -> int:
             sp = stack.enter_context(_pool(args.strong, cfg.strong_s, workers=1))
             strong = (args.strong, sp.prove_many)
         result = prove_problem(problem, checker, cfg, strong=strong)
-    if args.cert and result.proof is not None:
-        save_certificate(args.cert, problem, result, args.solver)
-    if args.graph and result.proof is not None:
-        from .prover.proof import export_graph, proof_graph
-
-        export_graph(proof_graph(result.proof, result.lemmas), args.graph)
+    notes = _write_outputs(args, problem, result)
     if args.json:
         from .prover.render import result_json
 
         print(json.dumps(result_json(args.file, result)))
     else:
         print(render_result(args.file, result))
-    return 0
+    for n in notes:
+        print(n, file=sys.stderr)
+    return _STATUS_EXIT.get(result.status, EXIT_UNKNOWN)
+
+
+def _write_outputs(args, problem, result) -> list[str]:
+    """Write --cert and --graph for any verdict; returns notes on what was (not) written."""
+    from .prover.certificate import save_certificate
+    from .storage import atomic_write_json
+
+    notes = []
+    if args.cert:
+        if result.proof is not None:
+            save_certificate(args.cert, problem, result, args.solver)
+            notes.append(f"certificate written: {args.cert}")
+        elif getattr(result, "partial", None) is not None or result.status == "unknown":
+            from .prover.render import result_json
+
+            partial = {"format": "ida-ns-partial/1", "note": "not a certificate: the goal "
+                       "is unproved; open_goals lists what is left", **result_json(args.file,
+                                                                                  result)}
+            atomic_write_json(args.cert, partial)
+            notes.append(f"{result.status}: wrote the partial proof (not a certificate) to "
+                         f"{args.cert}")
+        else:
+            notes.append(f"{result.status}: no certificate written (nothing to certify)")
+    if args.graph:
+        from .prover.proof import export_graph, proof_graph
+
+        if result.proof is not None:
+            export_graph(proof_graph(result.proof, result.lemmas), args.graph)
+            notes.append(f"proof graph written: {args.graph}")
+        elif getattr(result, "partial", None) is not None:
+            from .prover.partial import partial_graph
+
+            export_graph(partial_graph(result.partial), args.graph)
+            notes.append(f"partial proof graph written: {args.graph}")
+        else:
+            notes.append(f"{result.status}: no graph written (no proof search took place: "
+                         f"{getattr(result.verdict, 'reason', '') or result.status})")
+    return notes
 
 
 def cmd_check_proof(args) -> int:
@@ -87,7 +208,7 @@ def cmd_check_proof(args) -> int:
         print(json.dumps(report.as_dict()))
     else:
         print(report.render())
-    return 0 if report.ok else 1
+    return EXIT_OK if report.ok else EXIT_REFUTED
 
 
 # ---- bench -------------------------------------------------------------------------------
@@ -125,34 +246,42 @@ def cmd_audit(args) -> int:
     report = verify_log(path)
     if report.ok:
         print(f"audit OK: {report.records} records, chain intact ({path})")
-        return 0
+        return EXIT_OK
     print(f"audit FAILED at {report.broken_at}: {report.reason} ({path})")
-    return 1
+    return EXIT_REFUTED
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="ida-ns", description=__doc__)
-    sub = p.add_subparsers(dest="cmd", required=True)
+    from . import __version__
+
+    p = _Parser(prog="ida-ns", description=__doc__,
+                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"ida-ns {__version__}")
+    sub = p.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
 
     c = sub.add_parser("check", help="parse, sort-check, consistency-gate and prove directly")
-    c.add_argument("files", nargs="+")
-    c.add_argument("--solver", choices=SOLVERS, default="z3")
-    c.add_argument("--timeout", type=float, default=5.0, help="seconds per file")
+    c.add_argument("files", nargs="+", help="SMT-LIB/TIP files; - reads standard input")
+    c.add_argument("--solver", choices=SOLVERS, default="z3", help="solver")
+    c.add_argument("--timeout", type=positive_float, default=5.0, help="seconds per file")
     c.add_argument("--json", action="store_true", help="one JSON object per file")
     c.set_defaults(fn=cmd_check)
 
     c = sub.add_parser("prove", help="prove a goal by verified decomposition")
-    c.add_argument("file")
-    c.add_argument("--budget", type=float, default=5.0, help="wall seconds")
+    c.add_argument("file", help="SMT-LIB/TIP file; - reads standard input")
+    c.add_argument("--budget", type=positive_float, default=5.0, help="wall seconds")
     c.add_argument("--solver", choices=SOLVERS, default="z3", help="leaf solver")
-    c.add_argument("--leaf-timeout", type=float, default=0.25)
+    c.add_argument("--leaf-timeout", type=positive_float, default=0.25,
+                   help="solver seconds per leaf")
     c.add_argument("--strong", choices=("cvc5-ind", "none"), default="cvc5-ind",
                    help="a strong closer tried once on the root goal before decomposition "
                         "(its leaf is re-checked with the same solver by check-proof)")
-    c.add_argument("--workers", type=int, default=2, help="solver worker processes")
-    c.add_argument("--json", action="store_true")
-    c.add_argument("--cert", help="write a proof certificate (JSON) here")
-    c.add_argument("--graph", help="export the proof graph (.graphml or .json)")
+    c.add_argument("--workers", type=positive_int, default=2, help="solver worker processes")
+    c.add_argument("--json", action="store_true", help="print the result as JSON")
+    c.add_argument("--cert", help="write a proof certificate (JSON) here; an unknown result "
+                                  "writes its partial proof (not a certificate)")
+    c.add_argument("--graph", type=_graph_path,
+                   help="export the proof graph (or partial proof graph), format by "
+                        "extension: .json, .graphml, .dot/.gv")
     c.add_argument("--cache", help="on-disk verdict cache (JSON lines)")
     c.set_defaults(fn=cmd_prove)
 
@@ -160,20 +289,20 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("cert")
     c.add_argument("--solver", choices=SOLVERS, default=None,
                    help="solver for the leaves (default: the one that made the proof)")
-    c.add_argument("--timeout", type=float, default=5.0, help="seconds per leaf")
-    c.add_argument("--json", action="store_true")
+    c.add_argument("--timeout", type=positive_float, default=5.0, help="seconds per leaf")
+    c.add_argument("--json", action="store_true", help="print the report as JSON")
     c.set_defaults(fn=cmd_check_proof)
 
     c = sub.add_parser("bench", help="benchmarks")
     bsub = c.add_subparsers(dest="bench", required=True)
     b = bsub.add_parser("tip", help="a TIP folder through ida-ns, z3 and cvc5-ind")
     b.add_argument("dir")
-    b.add_argument("--budget", type=float, default=5.0, help="seconds per problem")
-    b.add_argument("--jobs", type=int, default=2)
+    b.add_argument("--budget", type=positive_float, default=5.0, help="seconds per problem")
+    b.add_argument("--jobs", type=positive_int, default=2, help="problems in parallel")
     b.add_argument("--json", required=True, help="write the per-problem rows here")
     b.add_argument("--systems", default="ida-ns,z3,cvc5-ind")
     b.add_argument("--certs", help="folder for ida-ns proof certificates")
-    b.add_argument("--limit", type=int, default=None, help="only the first N files")
+    b.add_argument("--limit", type=positive_int, default=None, help="only the first N files")
     b.set_defaults(fn=cmd_bench)
 
     c = sub.add_parser("run", help="the IDA loop: amplify, verify, distill, evaluate")
@@ -200,7 +329,12 @@ def main(argv: list[str] | None = None) -> int:
         return args.fn(args)
     except IdaNsError as e:
         print(f"ida-ns: error: {e}", file=sys.stderr)
-        return 2
+        return EXIT_ERROR
+    except OSError as e:
+        name = getattr(e, "filename", None)
+        where = f"{name}: " if name else ""
+        print(f"ida-ns: error: {where}{e.strerror or e}", file=sys.stderr)
+        return EXIT_ERROR
     except KeyboardInterrupt:
         print("ida-ns: interrupted", file=sys.stderr)
         return 130

@@ -45,19 +45,57 @@ class RunConfig:
     @classmethod
     def from_args(cls, ns: argparse.Namespace) -> "RunConfig":
         kw = {f.name: getattr(ns, f.name) for f in fields(cls) if hasattr(ns, f.name)}
+        if isinstance(kw.get("resume"), str):  # --resume RUN: resume the run in RUN
+            kw["out"], kw["resume"] = kw["resume"], True
         return cls(**kw)
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
+# Integer settings that may be 0 (everything else numeric must be positive; seed is free).
+_MAY_BE_ZERO = frozenset({"rounds"})
+_FREE = frozenset({"seed"})
+
+
+def _checked(name: str, kind: type):
+    """An argparse type that names the flag and the rule when a value is out of range."""
+    def convert(text: str):
+        try:
+            x = kind(text)
+        except ValueError:
+            what = "an integer" if kind is int else "a number"
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+        if name in _FREE:
+            return x
+        low_ok = x >= 0 if name in _MAY_BE_ZERO else x > 0
+        if not low_ok or x != x or x == float("inf"):
+            rule = ">= 0" if name in _MAY_BE_ZERO else "> 0"
+            raise argparse.ArgumentTypeError(f"must be {rule}, got {text}")
+        return x
+
+    convert.__name__ = kind.__name__
+    return convert
+
+
 def add_run_arguments(p: argparse.ArgumentParser) -> None:
     for f in fields(RunConfig):
-        flag = "--" + f.name.replace("_", "-")
+        # One spelling per concept across subcommands: seconds are plain (--leaf-timeout, as
+        # in prove); the older "-s" spelling stays accepted.
+        base = f.name[:-2] if f.name.endswith("_s") else f.name
+        flags = ["--" + base.replace("_", "-")]
+        if base != f.name:
+            flags.append("--" + f.name.replace("_", "-"))
+        flag = flags[0]
         help_ = f.metadata.get("help", "")
         default = f.default if f.default is not MISSING else None
-        if isinstance(default, bool):
+        if f.name == "resume":
+            p.add_argument(flag, dest=f.name, nargs="?", const=True, default=False,
+                           metavar="RUN", help=help_)
+        elif isinstance(default, bool):
             p.add_argument(flag, dest=f.name, action="store_true", default=default, help=help_)
         else:
-            p.add_argument(flag, dest=f.name, type=type(default), default=default,
-                           help=f"{help_} (default: {default})")
+            kind = type(default)
+            p.add_argument(*flags, dest=f.name,
+                           type=_checked(f.name, kind) if kind in (int, float) else kind,
+                           default=default, help=help_)

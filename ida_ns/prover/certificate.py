@@ -19,7 +19,7 @@ from ..errors import IdaNsError
 from ..logic.ast import BOOL, Problem, Term
 from ..verdict import Proved
 from .goal import Goal
-from .proof import ProofNode
+from .proof import ProofNode, lemma_ids
 from .steps import Direct, StepError, apply_step, parse_step, step_text
 
 FORMAT = "ida-ns-certificate/1"
@@ -43,23 +43,12 @@ def certificate_json(problem: Problem, proof: ProofNode, lemmas: dict[Term, Proo
                      solver: str) -> dict:
     from ..logic.printer import print_problem, print_term
 
-    # Lemmas in dependency order (a lemma after those its proof uses).
-    order: list[Term] = []
-    seen: set[Term] = set()
-
-    def visit(l: Term, stack: tuple = ()):
-        if l in seen or l not in lemmas:
-            return
-        if l in stack:
-            raise CertificateError("circular lemma use in proof")
-        for u in sorted(lemmas[l].lemmas_used(), key=print_term):
-            visit(u, stack + (l,))
-        seen.add(l)
-        order.append(l)
-
-    for l in sorted(lemmas, key=print_term):
-        visit(l)
-    ids = {l: f"L{i}" for i, l in enumerate(order)}
+    # Lemmas in dependency order (a lemma after those its proof uses), named as everywhere.
+    try:
+        ids = lemma_ids(lemmas)
+    except ValueError:
+        raise CertificateError("circular lemma use in proof") from None
+    order = sorted(ids, key=lambda l: int(ids[l][1:]))
     text = print_problem(problem, dialect="tip")
     return {
         "format": FORMAT,

@@ -110,6 +110,30 @@ class LemmaLibrary:
         return tuple(cands[: self.max_relevant])
 
 
+def lemma_ids(lemmas: dict[Term, "ProofNode"]) -> dict[Term, str]:
+    """The one numbering of a proof's lemmas used by the text rendering, the certificate and
+    the proof graph: dependency order (a lemma after those its proof uses), ties broken by
+    printed form; ids ``L0``, ``L1``, ...  Raises ValueError on circular lemma use."""
+    from ..logic.printer import print_term
+
+    order: list[Term] = []
+    seen: set[Term] = set()
+
+    def visit(l: Term, stack: tuple = ()) -> None:
+        if l in seen or l not in lemmas:
+            return
+        if l in stack:
+            raise ValueError("circular lemma use in proof")
+        for u in sorted(lemmas[l].lemmas_used(), key=print_term):
+            visit(u, stack + (l,))
+        seen.add(l)
+        order.append(l)
+
+    for l in sorted(lemmas, key=print_term):
+        visit(l)
+    return {l: f"L{i}" for i, l in enumerate(order)}
+
+
 # --------------------------------------------------------------------------------------------
 # Graphs
 
@@ -122,13 +146,17 @@ def proof_graph(root: ProofNode, library: dict[Term, ProofNode] | None = None):
     from ..logic.printer import print_term
 
     g = nx.DiGraph()
-    lemma_ids: dict[Term, str] = {}
     library = library or {}
+    try:
+        names = lemma_ids(library)
+    except ValueError:
+        names = {}
+    used: dict[Term, str] = {}  # lemmas met so far -> node id
 
     def lemma_id(l: Term) -> str:
-        if l not in lemma_ids:
-            lemma_ids[l] = f"lemma:{len(lemma_ids)}"
-        return lemma_ids[l]
+        if l not in used:
+            used[l] = "lemma:" + names.get(l, f"X{len(used)}")
+        return used[l]
 
     counter = [0]
 
@@ -150,13 +178,13 @@ def proof_graph(root: ProofNode, library: dict[Term, ProofNode] | None = None):
     add_tree(root, "root")
     done: set[Term] = set()
     while True:
-        pending = [l for l in lemma_ids if l not in done]
+        pending = [l for l in used if l not in done]
         if not pending:
             break
         for l in pending:
             done.add(l)
-            lid = lemma_ids[l]
-            g.add_node(lid, formula=print_term(l))
+            lid = used[l]
+            g.add_node(lid, formula=print_term(l), lemma=lid.split(":", 1)[1])
             if l in library:
                 counter[0] += 1
                 tid = f"n{counter[0]}"
@@ -196,16 +224,63 @@ def dependents(proofs: dict[Term, ProofNode], lemma: Term) -> set[Term]:
     return set(nx.ancestors(g, lemma))
 
 
+GRAPH_FORMATS = {".json": "node-link JSON", ".graphml": "GraphML", ".dot": "Graphviz DOT",
+                 ".gv": "Graphviz DOT"}
+
+
+def graph_format(path: str) -> str:
+    """The export format a graph path asks for, by extension; an IdaNsError names the
+    extensions accepted otherwise."""
+    from pathlib import Path
+
+    from ..errors import IdaNsError
+
+    ext = Path(str(path)).suffix.lower()
+    if ext not in GRAPH_FORMATS:
+        raise IdaNsError(f"graph file {path!r}: unknown extension {ext or '(none)'!r}; use "
+                         + ", ".join(f"{e} ({f})" for e, f in GRAPH_FORMATS.items()))
+    return ext
+
+
+def _dot_quote(text: str) -> str:
+    return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def graph_dot(graph) -> str:
+    """Graphviz DOT text of a proof graph (goals as boxes, lemmas as ellipses)."""
+    lines = ["digraph proof {", "  node [shape=box, fontname=monospace];"]
+    for n, attrs in graph.nodes(data=True):
+        if "formula" in attrs:
+            label = f"{attrs.get('lemma', n)}: {attrs['formula']}"
+            lines.append(f"  {_dot_quote(n)} [shape=ellipse, label={_dot_quote(label)}];")
+        else:
+            step = attrs.get("step") or attrs.get("status", "").upper() or "?"
+            label = f"{attrs.get('goal', '')}\n[{step}]"
+            if attrs.get("solver"):
+                label += f" {attrs['solver']}"
+            lines.append(f"  {_dot_quote(n)} [label={_dot_quote(label)}];")
+    for a, b, attrs in graph.edges(data=True):
+        style = ("" if attrs.get("kind") == "subgoal"
+                 else f" [style=dashed, label={_dot_quote(attrs.get('kind', ''))}]")
+        lines.append(f"  {_dot_quote(a)} -> {_dot_quote(b)}{style};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
 def export_graph(graph, path: str) -> None:
-    """Write a proof graph as GraphML (``.graphml``) or node-link JSON (anything else)."""
+    """Write a proof graph by extension: ``.json`` (node-link JSON), ``.graphml`` or
+    ``.dot``/``.gv`` (Graphviz); any other extension is refused with a message."""
     import json
 
     import networkx as nx
 
-    if str(path).endswith(".graphml"):
-        nx.write_graphml(graph, path)
-    else:
-        from ..storage import atomic_write_text
+    from ..storage import atomic_write_text
 
+    ext = graph_format(path)
+    if ext == ".graphml":
+        atomic_write_text(path, "\n".join(nx.generate_graphml(graph)) + "\n")
+    elif ext in (".dot", ".gv"):
+        atomic_write_text(path, graph_dot(graph))
+    else:
         atomic_write_text(path, json.dumps(nx.node_link_data(graph, edges="links"), indent=1,
                                            default=str))

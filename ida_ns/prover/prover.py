@@ -53,10 +53,22 @@ class ProveResult:
     conjectures_tried: int = 0
     lemmas_proved: int = 0
     time_s: float = 0.0
+    partial: object = None  # PartialNode of an unfinished search (Unknown only)
+    goal: Goal | None = None  # the root goal
 
     @property
     def status(self) -> str:
         return self.verdict.status
+
+    @property
+    def open_goals(self) -> tuple:
+        """The goals left open by an Unknown result (the root goal if nothing was
+        decomposed); empty when proved or refuted."""
+        if self.verdict.status != "unknown":
+            return ()
+        if self.partial is not None:
+            return self.partial.open_goals()
+        return (self.goal,) if self.goal is not None else ()
 
 
 def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | None = None,
@@ -74,8 +86,10 @@ def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | Non
     t0 = time.perf_counter()
     deadline = t0 + cfg.budget_s
 
+    root_goal = Goal(problem.theory, problem.goal)
+
     def done(verdict: Verdict, **kw) -> ProveResult:
-        return ProveResult(verdict, time_s=time.perf_counter() - t0, **kw)
+        return ProveResult(verdict, time_s=time.perf_counter() - t0, goal=root_goal, **kw)
 
     # 1. consistency gate
     report = check_consistency(
@@ -178,7 +192,7 @@ def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | Non
                     conjectures_tried=tried, lemmas_proved=proved)
     return done(Unknown(result.reason or "no proof found", solver=cfg.solver),
                 consistency=report, stats=stats, conjectures_tried=tried,
-                lemmas_proved=proved)
+                lemmas_proved=proved, partial=result.partial)
 
 
 def _merge(into: SearchStats, other: SearchStats) -> None:

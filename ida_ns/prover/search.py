@@ -108,6 +108,7 @@ class SearchResult:
     proof: ProofNode | None
     stats: SearchStats
     reason: str = ""
+    partial: object = None  # PartialNode: how far an unfinished search got (None if proved)
 
     @property
     def proved(self) -> bool:
@@ -185,7 +186,9 @@ class Search:
         if root.status == PROVED:
             self._count_used(root.proof)
             return SearchResult(root.proof, self.stats)
-        return SearchResult(None, self.stats, reason or "no proof found")
+        from .partial import partial_tree
+
+        return SearchResult(None, self.stats, reason or "no proof found", partial_tree(root))
 
     # ---- internals -----------------------------------------------------------------------
     def _pop(self, frontier) -> _ONode | None:

@@ -1,0 +1,5 @@
+; Commutativity of addition on Peano naturals: needs induction and an auxiliary lemma.
+(declare-datatype Nat ((Z) (S (p Nat))))
+(define-fun-rec plus ((x Nat) (y Nat)) Nat
+  (match x ((Z y) ((S n) (S (plus n y))))))
+(prove (forall ((x Nat) (y Nat)) (= (plus x y) (plus y x))))

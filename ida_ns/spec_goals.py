@@ -224,3 +224,59 @@ def counterexample_rows(problem: Problem, counterexample) -> list[CexRow]:
             continue
         rows.append(CexRow(name, text, py, True))
     return rows
+
+
+# --------------------------------------------------------------------------------------------
+# One prover per process, shared by the pytest plugin's items and ``@proves`` tests
+
+_SHARED: dict = {"prover": None, "options": {}, "results": {}, "files": {}}
+
+
+def configure_shared(**options) -> None:
+    """Options (those of :class:`GoalProver`) for :func:`shared_prover`; a prover already
+    running with other options is closed."""
+    GoalProver(**options)  # checks the options (starts nothing)
+    if options != _SHARED["options"]:
+        close_shared()
+        _SHARED["options"] = dict(options)
+        _SHARED["results"].clear()
+
+
+def shared_prover() -> GoalProver:
+    if _SHARED["prover"] is None:
+        import atexit
+
+        _SHARED["prover"] = GoalProver(**_SHARED["options"])
+        atexit.register(close_shared)
+    return _SHARED["prover"]
+
+
+def close_shared() -> None:
+    p = _SHARED["prover"]
+    _SHARED["prover"] = None
+    if p is not None:
+        p.close()
+
+
+def goals_of(path) -> dict[str, SpecGoal]:
+    """:func:`load_goals` by name, cached per file and modification time."""
+    p = Path(path).resolve()
+    try:
+        stamp = p.stat().st_mtime_ns
+    except OSError:
+        stamp = None
+    hit = _SHARED["files"].get(p)
+    if hit is not None and hit[0] == stamp:
+        return hit[1]
+    goals = {g.name: g for g in load_goals(p)}
+    _SHARED["files"][p] = (stamp, goals)
+    return goals
+
+
+def prove_goal(goal: SpecGoal):
+    """The shared prover's result for ``goal`` (each goal is proved once per process)."""
+    key = (goal.file, goal.name, goal.line)
+    hit = _SHARED["results"].get(key)
+    if hit is None:
+        hit = _SHARED["results"][key] = shared_prover().prove(goal.problem)
+    return hit

@@ -45,15 +45,31 @@ def resolve_theory(theory, argname: str = "theory") -> Theory:
         if not p.is_file():
             raise InvalidArgument(f"{argname}={text!r}: no such file (pass a Theory, a Problem, "
                                   f"or the path of an SMT-LIB/TIP file)")
-        from .logic.parser import parse_file
-        from .logic.sortcheck import sortcheck_problem
-
-        problem = parse_file(p)  # SpecError names file:line:col
-        sortcheck_problem(problem)
-        return problem.theory
+        return _parsed(p)
     raise InvalidArgument(
         f"{argname}={_short(repr(theory))} (of type {type(theory).__name__}) is not a theory: "
         f"pass an ida_ns Theory or Problem, or the path of an SMT-LIB/TIP file")
+
+
+_FILES: dict = {}
+
+
+def _parsed(p: Path) -> Theory:
+    """The theory of a spec file, parsed once per (path, modification time)."""
+    from .logic.parser import parse_file
+    from .logic.sortcheck import sortcheck_problem
+
+    key = p.resolve()
+    stamp = key.stat().st_mtime_ns
+    hit = _FILES.get(key)
+    if hit is not None and hit[0] == stamp:
+        return hit[1]
+    problem = parse_file(p)  # SpecError names file:line:col
+    sortcheck_problem(problem)
+    if len(_FILES) > 32:
+        _FILES.clear()
+    _FILES[key] = (stamp, problem.theory)
+    return problem.theory
 
 
 def theory_sorts(theory: Theory) -> list[Sort]:

@@ -22,25 +22,53 @@ from hypothesis import strategies as st
 
 from ..logic.ast import BOOL, INT, Sort, Theory
 from ..logic.values import (DEFAULT_DOMAIN_SIZE, OpaqueVal, TableFun, make_ctor, value_space)
+from ..theory_args import check_int, resolve_sort, resolve_theory
 
-__all__ = ["values_of", "instances_of"]
+__all__ = ["values_of", "instances_of", "shown"]
 
 
-def values_of(sort: Sort, theory: Theory, domain_size: int = DEFAULT_DOMAIN_SIZE,
+def values_of(sort, theory, domain_size: int = DEFAULT_DOMAIN_SIZE,
               max_int: int | None = None) -> st.SearchStrategy:
-    """Values of ``sort`` (any sort of ``theory``, function sorts included).  Integers are
-    unbounded unless ``max_int`` is given (then in ``[-max_int, max_int]``)."""
-    if domain_size < 1:
-        raise ValueError(f"domain_size must be >= 1, got domain_size={domain_size}")
-    return _Builder(theory, domain_size, max_int).strategy(sort)
+    """Values of ``sort`` (a :class:`Sort` or its name; any sort of ``theory``, function sorts
+    included).  ``theory``: a Theory, a Problem or the path of a spec file.  Integers are
+    unbounded unless ``max_int`` is given (then in ``[-max_int, max_int]``).  Raises
+    :class:`~ida_ns.theory_args.InvalidArgument` naming the argument for a sort the theory
+    does not have (listing its sorts), a non-theory, or a size below its minimum."""
+    th = resolve_theory(theory)
+    s = resolve_sort(sort, th)
+    check_int(domain_size, "domain_size", minimum=1)
+    check_int(max_int, "max_int", minimum=0, allow_none=True)
+    return shown(_Builder(th, domain_size, max_int).strategy(s))
 
 
-def instances_of(sorts, theory: Theory, domain_size: int = DEFAULT_DOMAIN_SIZE,
+def instances_of(sorts, theory, domain_size: int = DEFAULT_DOMAIN_SIZE,
                  max_int: int | None = None) -> st.SearchStrategy:
     """Tuples of values, one of each sort in ``sorts`` (e.g. the sorts of a goal's
     variables)."""
-    b = _Builder(theory, domain_size, max_int)
-    return st.tuples(*(b.strategy(s) for s in sorts))
+    th = resolve_theory(theory)
+    if isinstance(sorts, (str, Sort)):
+        raise_for = sorts
+        from ..theory_args import InvalidArgument
+
+        raise InvalidArgument(f"sorts={raise_for!r} must be a sequence of sorts, e.g. "
+                              f"[{str(raise_for)!r}]")
+    ss = [resolve_sort(s, th, f"sorts[{i}]") for i, s in enumerate(sorts)]
+    check_int(domain_size, "domain_size", minimum=1)
+    check_int(max_int, "max_int", minimum=0, allow_none=True)
+    b = _Builder(th, domain_size, max_int)
+    return shown(st.tuples(*(b.strategy(s) for s in ss)))
+
+
+def shown(strategy: st.SearchStrategy) -> st.SearchStrategy:
+    """``strategy``, drawn through :func:`hypothesis.strategies.composite` so that a falsifying
+    example shows each value's own ``repr`` (SMT-LIB text for datatype values) rather than the
+    ``.map(lambda ...)`` calls that built it."""
+
+    @st.composite
+    def draw_value(draw):
+        return draw(strategy)
+
+    return draw_value()
 
 
 class _Builder:

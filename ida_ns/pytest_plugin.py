@@ -144,6 +144,14 @@ class SpecFile(pytest.File):
         return super().repr_failure(excinfo, style)
 
 
+def _skip(message: str) -> BaseException:
+    """A skip reported at the goal's line in the spec file (not at this module)."""
+    try:
+        return pytest.skip.Exception(message, _use_item_location=True)
+    except TypeError:  # a pytest without the keyword
+        return pytest.skip.Exception(message)
+
+
 class GoalRefuted(AssertionError):
     pass
 
@@ -178,7 +186,7 @@ class SpecItem(pytest.Item):
         if state["strict"]:
             raise GoalUnknown(f"goal {self.name} ({self._where()}) was not proved: {reason} "
                               f"(--ida-ns-strict)")
-        pytest.skip(f"ida-ns: unknown: {reason}")
+        raise _skip(f"ida-ns: unknown: {reason}")
 
     def _write_certificate(self, folder: Path, result) -> None:
         from .prover.certificate import save_certificate

@@ -82,6 +82,12 @@ def terms(theory, sort, *, variables=(), max_depth: int = 3, text: bool = False
     th = resolve_theory(theory)
     s = resolve_sort(sort, th)
     scope = _variables(variables, th)
+    bare = _sorts_without_terms(th, scope)
+    if bare:
+        raise InvalidArgument(
+            f"variables={variables!r}: the theory's uninterpreted sort(s) {', '.join(bare)} have "
+            f"no constant, so terms need a variable of each: add one to variables, e.g. "
+            f"{{'u': {bare[0]!r}}}")
     check_int(max_depth, "max_depth", minimum=0)
     _check_bool(text, "text")
     strat = ast_terms(th, s, scope, max_depth, prefix=_fresh_prefix(th, scope))
@@ -100,10 +106,14 @@ def goals(theory, *, max_depth: int = 3, text: bool = False) -> st.SearchStrateg
     prefix = _fresh_prefix(th, ())
     sorts = [s for s in ground_sorts(th)]
 
+    # uninterpreted sorts without a constant: always quantify over one element of each
+    bare = tuple(Var(f"{prefix}u{i}", Sort(s))
+                 for i, s in enumerate(_sorts_without_terms(th, ())))
+
     @st.composite
     def problem(draw):
         n = draw(st.integers(0, 2))
-        vs = tuple(Var(f"{prefix}x{i}", draw(st.sampled_from(sorts))) for i in range(n))
+        vs = bare + tuple(Var(f"{prefix}x{i}", draw(st.sampled_from(sorts))) for i in range(n))
         body = draw(ast_terms(th, BOOL, vs, max_depth, prefix=prefix))
         return Problem(th, Quant("forall", vs, body) if vs else body, "<generated>")
 
@@ -116,6 +126,12 @@ def goals(theory, *, max_depth: int = 3, text: bool = False) -> st.SearchStrateg
 
 
 # --------------------------------------------------------------------------------------------
+
+
+def _sorts_without_terms(th: Theory, scope) -> list[str]:
+    """Uninterpreted sorts with no constant in the theory and no variable in ``scope``."""
+    have = {f.ret.name for f in th.funs if not f.params} | {v.sort.name for v in scope}
+    return [s for s in th.sorts if s not in have]
 
 
 def _check_bool(value, argname: str) -> None:

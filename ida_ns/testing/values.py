@@ -21,10 +21,27 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from ..logic.ast import BOOL, INT, Sort, Theory
-from ..logic.values import (DEFAULT_DOMAIN_SIZE, OpaqueVal, TableFun, make_ctor, value_space)
+from ..logic.values import (DEFAULT_DOMAIN_SIZE, CtorVal, OpaqueVal, TableFun, make_ctor, value_space)
 from ..theory_args import check_int, resolve_sort, resolve_theory
 
 __all__ = ["values_of", "instances_of", "shown"]
+
+
+def _register_printers() -> None:
+    """Falsifying examples show values as their ``repr`` (SMT-LIB text for theory values, a
+    constructor call for :class:`~ida_ns.convert.Data`): Hypothesis's printer would otherwise
+    list the dataclass fields (``CtorVal(ctor='S', args=(CtorVal(ctor='Z', ...``)."""
+    from hypothesis.vendor.pretty import for_type_by_name
+
+    def printer(obj, p, cycle):
+        p.text(repr(obj))
+
+    for module, name in (("ida_ns.logic.values", "CtorVal"), ("ida_ns.logic.values", "OpaqueVal"),
+                         ("ida_ns.logic.values", "TableFun"), ("ida_ns.convert", "Data")):
+        for_type_by_name(module, name, printer)
+
+
+_register_printers()
 
 
 def values_of(sort, theory, domain_size: int = DEFAULT_DOMAIN_SIZE,
@@ -66,9 +83,27 @@ def shown(strategy: st.SearchStrategy) -> st.SearchStrategy:
 
     @st.composite
     def draw_value(draw):
-        return draw(strategy)
+        return _fresh_object(draw(strategy))
 
     return draw_value()
+
+
+def _fresh_object(v):
+    """A copy of the drawn object's outer layer: Hypothesis remembers how the drawn object
+    itself was built (``.map(...)``) and would print that instead of its ``repr``."""
+    if type(v) is CtorVal:
+        return make_ctor(v.ctor, v.args)
+    if type(v) is list:
+        return list(v)
+    if type(v) is tuple:
+        return tuple(v)
+    if isinstance(v, tuple) and hasattr(v, "_fields"):
+        return type(v)(*v)
+    from ..convert import Data
+
+    if type(v) is Data:
+        return Data(v.ctor, v.args)
+    return v
 
 
 class _Builder:

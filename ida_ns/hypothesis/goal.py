@@ -67,6 +67,7 @@ def proves(spec, goal: str):
 
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
+            __tracebackhide__ = True  # pytest shows the test, not this wrapper
             from ..spec_goals import counterexample_rows, goals_of, prove_goal
 
             g = goals_of(path)[goal]

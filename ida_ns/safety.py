@@ -346,7 +346,7 @@ def check_step_checker(accepts: Callable[[str, str], object], goal, families=Non
     """Offer ``n`` hostile step texts for ``goal`` (a Goal, Problem or goal text) to
     ``accepts(goal_text, step_text)``; a truthy answer is an acceptance.  Accepting a step of
     a family that has no well-formed step (unknown symbols, over-long texts, ``direct``
-    spam) is a violation; other acceptances are listed for you to judge (a checker may accept
+    spam other than a plain ``direct``) is a violation; other acceptances are listed for you to judge (a checker may accept
     a well-formed lemma step as long as the lemma still has to be proved)."""
     from .testing import hostile
 
@@ -370,7 +370,7 @@ def check_step_checker(accepts: Callable[[str, str], object], goal, families=Non
             continue
         if ok:
             rep.accepted[fam] += 1
-            if fam in hostile.MUST_REJECT:
+            if fam in hostile.MUST_REJECT and text.strip() != "direct":
                 rep.violations[fam] += 1
                 rep._note(AttackRecord(fam, text[:300], "violation",
                                        "this family has no well-formed step"))

@@ -21,7 +21,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 
-from hypothesis import HealthCheck, given, settings as Settings, strategies as st
+from hypothesis import HealthCheck, Phase, given, settings as Settings, strategies as st
 from hypothesis.control import currently_in_test_context, reject
 
 from ..convert import ConversionError
@@ -89,7 +89,10 @@ def conforms(py_fn, theory, name: str, *inputs, max_examples: int = 200, fuel: i
 
     cfg = settings or Settings(max_examples=max_examples, deadline=None, database=None,
                                derandomize=True,
-                               suppress_health_check=[HealthCheck.too_slow])
+                               suppress_health_check=[HealthCheck.too_slow],
+                               # no "explain" phase: it re-runs the shrunk example many times
+                               # to annotate it, and the report already shows everything
+                               phases=[p for p in Phase if p is not Phase.explain])
     test = cfg(given(strategy)(run))
     test()
     return Conformance(spec.name, agreed[0])

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["pytester"]
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -129,10 +131,10 @@ def test_bad_spec_file_is_a_collection_error_naming_file_and_line(tmp_path):
     assert "Traceback" not in out
 
 
-def test_plugin_is_off_unless_enabled(tmp_path):
-    (tmp_path / "spec.smt2").write_text(SPEC)
-    proc, cases = run_pytest([str(tmp_path)], tmp_path, tmp_path)
-    assert proc.returncode == 5 and not cases, proc.stdout  # 5: no tests collected
+def test_plugin_is_off_unless_enabled(pytester):
+    pytester.makefile(".smt2", spec=SPEC)
+    result = pytester.runpytest_inprocess("-p", "ida_ns.pytest_plugin", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
 
 
 def test_entry_point_is_declared_for_the_plugin_module():
@@ -146,11 +148,12 @@ def test_entry_point_is_declared_for_the_plugin_module():
     assert callable(plugin.pytest_addoption) and callable(plugin.pytest_collect_file)
 
 
-def test_a_bad_option_is_a_usage_error(tmp_path):
-    proc, _ = run_pytest(["--ida-ns-specs", "*.smt2", "--ida-ns-solver", "yices"], tmp_path,
-                         tmp_path, timeout=60)
-    assert proc.returncode == 4, proc.stderr
-    assert "solver='yices' is not a solver; choose one of z3, cvc5, cvc5-ind" in proc.stderr
+def test_a_bad_option_is_a_usage_error(pytester):
+    result = pytester.runpytest_inprocess("-p", "ida_ns.pytest_plugin", "-p", "no:cacheprovider",
+                                          "--ida-ns-specs", "*.smt2", "--ida-ns-solver", "yices")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "solver='yices' is not a solver; choose one of z3, cvc5, cvc5-ind" in \
+        result.stderr.str()
 
 
 @pytest.mark.parametrize("options, message", [

@@ -195,3 +195,25 @@ def test_a_bad_spec_file_is_a_spec_error_naming_file_and_line(tmp_path):
     f.write_text("(declare-datatype Nat ((Z) (S (p Nat))))\n(prove (= Z 1))\n")
     with pytest.raises(SpecError, match=r"bad.smt2:2"):
         values(str(f), "Nat")
+
+
+def test_hand_built_theory_with_an_empty_datatype():
+    """The parser rejects empty datatypes; a hand-built theory may have one: asking for its
+    values is an error naming the sort, and a list of them only ever draws nil."""
+    from ida_ns.logic.ast import Constructor, Datatype, Theory
+
+    inf = Datatype("Inf", (Constructor("mk", (("next", Sort("Inf")),)),))
+    lst = Datatype("L", (Constructor("nil"), Constructor("cons", (("h", Sort("Inf")),
+                                                                  ("t", Sort("L")))))))
+    th = Theory(datatypes=((inf,), (lst,)))
+    with pytest.raises(InvalidArgument, match="sort='Inf': datatype Inf has no finite values"):
+        values(th, "Inf")
+    with pytest.raises(InvalidArgument, match=r"sorts\[0\]='Inf'"):
+        instances_of([Sort("Inf")], th)
+
+    @settings(max_examples=20, database=None)
+    @given(values(th, "L"))
+    def only_nil(v):
+        assert v == CtorVal("nil")
+
+    only_nil()

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from ..convert import Converter, TypeAdapter
 from ..logic.ast import BOOL, Problem, Quant, Sort, Theory, Var
 from ..logic.values import DEFAULT_DOMAIN_SIZE
-from ..testing.values import _Builder, shown
+from ..testing.values import _Builder, check_inhabited, shown
 from ..theory_args import InvalidArgument, check_int, describe_sorts, resolve_sort, \
     resolve_theory
 
@@ -38,6 +38,7 @@ def values(theory, sort, *, python: bool = False, domain_size: int = DEFAULT_DOM
     check_int(domain_size, "domain_size", minimum=1)
     check_int(max_int, "max_int", minimum=0, allow_none=True)
     _check_bool(python, "python")
+    check_inhabited(th, s)
     strat = _Builder(th, domain_size, max_int).strategy(s)
     if python:
         conv = Converter(th, _check_types(types, th))

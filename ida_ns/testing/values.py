@@ -55,7 +55,26 @@ def values_of(sort, theory, domain_size: int = DEFAULT_DOMAIN_SIZE,
     s = resolve_sort(sort, th)
     check_int(domain_size, "domain_size", minimum=1)
     check_int(max_int, "max_int", minimum=0, allow_none=True)
+    check_inhabited(th, s)
     return shown(_Builder(th, domain_size, max_int).strategy(s))
+
+
+def check_inhabited(theory: Theory, sort: Sort, argname: str = "sort") -> None:
+    """Raise InvalidArgument when ``sort`` is a datatype with no finite value (a hand-built
+    theory can have one; the parser rejects them)."""
+    from ..theory_args import InvalidArgument
+
+    space = value_space(theory)
+    todo = [sort]
+    while todo:
+        x = todo.pop()
+        if x.is_function:
+            todo.extend(x.args)
+            continue
+        dt = space.datatype(x)
+        if dt is not None and space.height[dt.name] == float("inf"):
+            raise InvalidArgument(f"{argname}={str(sort)!r}: datatype {dt.name} has no finite "
+                                  f"values (every constructor needs one of its own values)")
 
 
 def instances_of(sorts, theory, domain_size: int = DEFAULT_DOMAIN_SIZE,
@@ -70,6 +89,8 @@ def instances_of(sorts, theory, domain_size: int = DEFAULT_DOMAIN_SIZE,
         raise InvalidArgument(f"sorts={raise_for!r} must be a sequence of sorts, e.g. "
                               f"[{str(raise_for)!r}]")
     ss = [resolve_sort(s, th, f"sorts[{i}]") for i, s in enumerate(sorts)]
+    for i, s in enumerate(ss):
+        check_inhabited(th, s, f"sorts[{i}]")
     check_int(domain_size, "domain_size", minimum=1)
     check_int(max_int, "max_int", minimum=0, allow_none=True)
     b = _Builder(th, domain_size, max_int)
@@ -138,8 +159,11 @@ class _Builder:
 
     def _datatype(self, dt) -> st.SearchStrategy:
         least = {c.name for c in self.space.min_ctors(dt)}
-        ctors = sorted(dt.ctors, key=lambda c: (c.name not in least,
-                                                self.space.is_recursive(dt, c)))
+        inf = float("inf")
+        finite = [c for c in dt.ctors  # constructors needing a value of an empty datatype: none
+                  if all(self.space.height.get(fs.name, 0) < inf or fs.args for _, fs in c.fields)]
+        ctors = sorted(finite, key=lambda c: (c.name not in least,
+                                              self.space.is_recursive(dt, c)))
         options = []
         for c in ctors:
             if not c.fields:

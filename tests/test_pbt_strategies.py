@@ -204,7 +204,7 @@ def test_hand_built_theory_with_an_empty_datatype():
 
     inf = Datatype("Inf", (Constructor("mk", (("next", Sort("Inf")),)),))
     lst = Datatype("L", (Constructor("nil"), Constructor("cons", (("h", Sort("Inf")),
-                                                                  ("t", Sort("L")))))))
+                                                                  ("t", Sort("L"))))))
     th = Theory(datatypes=((inf,), (lst,)))
     with pytest.raises(InvalidArgument, match="sort='Inf': datatype Inf has no finite values"):
         values(th, "Inf")

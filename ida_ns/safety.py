@@ -170,8 +170,33 @@ _THEORY_FAMILIES: dict[str, Callable[[random.Random], HostileTheory]] = {
 }
 
 
+def _termination_adversary(r: random.Random) -> HostileTheory | None:
+    """The gate's hostile recursive definitions (:mod:`ida_ns.testing.hostile_theories`, when
+    present) with the goal ``false``: only an inconsistent theory proves it."""
+    try:
+        from .testing.hostile_theories import hostile_theory_text
+    except ImportError:
+        return None
+    text, _ = hostile_theory_text(r.randrange(1 << 30))
+    text = text.replace("(prove true)", "(prove false)")
+    return HostileTheory("termination_adversary", text,
+                         "false is proved only from contradictory (non-terminating) definitions")
+
+
+def _optional_families() -> dict:
+    if _termination_adversary(random.Random(0)) is None:
+        return {}
+    return {"termination_adversary": _termination_adversary}
+
+
 def theory_families() -> tuple[str, ...]:
-    return tuple(sorted(_THEORY_FAMILIES))
+    """Names of the hostile theory families (the gate's termination adversary joins them when
+    :mod:`ida_ns.testing.hostile_theories` is installed)."""
+    return tuple(sorted(_all_families()))
+
+
+def _all_families() -> dict[str, Callable[[random.Random], HostileTheory]]:
+    return {**_THEORY_FAMILIES, **_optional_families()}
 
 
 def step_families() -> tuple[str, ...]:
@@ -200,7 +225,7 @@ def _families(families, known: tuple[str, ...], argname: str = "families") -> tu
 def make_theory(family: str, rng: random.Random) -> HostileTheory:
     """One hostile problem of ``family`` drawn with ``rng``."""
     _families((family,), theory_families(), "family")
-    return _THEORY_FAMILIES[family](rng)
+    return _all_families()[family](rng)
 
 
 def hostile_theories(families=None):
@@ -209,8 +234,9 @@ def hostile_theories(families=None):
     from hypothesis import strategies as st
 
     fams = _families(families, theory_families())
+    table = _all_families()
     return st.tuples(st.sampled_from(fams), st.randoms(use_true_random=False)).map(
-        lambda fr: _THEORY_FAMILIES[fr[0]](fr[1]))
+        lambda fr: table[fr[0]](fr[1]))
 
 
 def _vocab(goal):
@@ -319,12 +345,13 @@ def check_verifier(verify: Callable[[str], object], families=None, n: int = 100,
         raise InvalidArgument(f"verify={verify!r} is not callable")
     check_int(n, "n", minimum=1)
     fams = _families(families, theory_families())
+    table = _all_families()
     rng = random.Random(seed)
     rep = SafetyReport(target or getattr(verify, "__name__", repr(verify)))
     t0 = time.perf_counter()
     for i in range(n):
         fam = fams[i % len(fams)]
-        ht = _THEORY_FAMILIES[fam](rng)
+        ht = table[fam](rng)
         rep.tried[fam] += 1
         try:
             result = verify(ht.text)

@@ -125,3 +125,20 @@ def test_invalid_safety_arguments_should_fail(call, message):
     with pytest.raises(InvalidArgument) as e:
         call()
     assert message in str(e.value)
+
+
+def test_the_gates_termination_adversary_joins_when_present(monkeypatch):
+    """ida_ns.testing.hostile_theories (the gate's generator of hostile recursive definitions,
+    goal `true`) becomes the family termination_adversary with the goal `false`."""
+    import sys
+    import types
+
+    fake = types.ModuleType("ida_ns.testing.hostile_theories")
+    fake.hostile_theory_text = lambda seed: (
+        "(define-fun-rec f ((x Int)) Int (+ 1 (f x)))\n(prove true)\n", [("f", 1, "Int")])
+    monkeypatch.setitem(sys.modules, "ida_ns.testing.hostile_theories", fake)
+    assert "termination_adversary" in theory_families()
+    ht = make_theory("termination_adversary", random.Random(0))
+    assert ht.text.endswith("(prove false)\n")
+    rep = check_verifier(lambda text: "unknown", families=["termination_adversary"], n=3)
+    assert rep.ok and rep.tried["termination_adversary"] == 3

@@ -72,8 +72,12 @@ def pytest_configure(config):
     files: set[Path] = set()
     for pattern, base in patterns:
         full = pattern if os.path.isabs(pattern) else str(base / pattern)
-        files.update(Path(f).resolve() for f in glob.glob(full, recursive=True)
-                     if os.path.isfile(f))
+        found = {Path(f).resolve() for f in glob.glob(full, recursive=True) if os.path.isfile(f)}
+        if not found:
+            config.issue_config_time_warning(pytest.PytestConfigWarning(
+                f"ida-ns: spec glob {pattern!r} matched no file (relative to {base})"),
+                stacklevel=2)
+        files.update(found)
     try:
         budget = float(_setting(config, "budget", "ida_ns_budget"))
         workers = int(_setting(config, "workers", "ida_ns_workers"))

@@ -148,6 +148,13 @@ def test_entry_point_is_declared_for_the_plugin_module():
     assert callable(plugin.pytest_addoption) and callable(plugin.pytest_collect_file)
 
 
+def test_a_glob_matching_nothing_is_reported(pytester):
+    result = pytester.runpytest_inprocess("-p", "ida_ns.pytest_plugin", "-p", "no:cacheprovider",
+                                          "--ida-ns-specs", "nothing/**/*.smt2")
+    assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
+    assert "ida-ns: spec glob 'nothing/**/*.smt2' matched no file" in result.stdout.str()
+
+
 def test_a_bad_option_is_a_usage_error(pytester):
     result = pytester.runpytest_inprocess("-p", "ida_ns.pytest_plugin", "-p", "no:cacheprovider",
                                           "--ida-ns-specs", "*.smt2", "--ida-ns-solver", "yices")

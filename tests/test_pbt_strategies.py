@@ -80,6 +80,8 @@ def test_falsifying_examples_print_smtlib_terms_and_python_values():
     assert "CtorVal<(mk Z false)>" in text and "lambda" not in text
     text = _falsifying_text(python_values(TH, "list"))
     assert "[]" in text and "lambda" not in text
+    text = _falsifying_text(values(TH, "(=> Nat Bool)"))
+    assert "TableFun<(lambda ((x0 Nat)) false)>" in text
 
 
 def test_values_of_fixed_issue_examples():
@@ -217,3 +219,13 @@ def test_hand_built_theory_with_an_empty_datatype():
         assert v == CtorVal("nil")
 
     only_nil()
+
+
+def test_importing_the_public_modules_loads_no_heavy_dependency():
+    import subprocess
+    import sys
+
+    code = ("import sys, ida_ns.hypothesis, ida_ns.safety, ida_ns.pytest_plugin, ida_ns.convert;"
+            "heavy = [m for m in ('torch', 'transformers', 'ray') if m in sys.modules];"
+            "assert not heavy, heavy")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

@@ -36,9 +36,15 @@ def _register_printers() -> None:
     def printer(obj, p, cycle):
         p.text(repr(obj))
 
+    def table(obj, p, cycle):
+        from ..logic.values import show_value
+
+        p.text(f"TableFun<{show_value(obj)}>")
+
     for module, name in (("ida_ns.logic.values", "CtorVal"), ("ida_ns.logic.values", "OpaqueVal"),
-                         ("ida_ns.logic.values", "TableFun"), ("ida_ns.convert", "Data")):
+                         ("ida_ns.convert", "Data")):
         for_type_by_name(module, name, printer)
+    for_type_by_name("ida_ns.logic.values", "TableFun", table)
 
 
 _register_printers()
@@ -114,6 +120,8 @@ def _fresh_object(v):
     itself was built (``.map(...)``) and would print that instead of its ``repr``."""
     if type(v) is CtorVal:
         return make_ctor(v.ctor, v.args)
+    if type(v) is TableFun:
+        return TableFun(v.sort, v.entries, v.default)
     if type(v) is list:
         return list(v)
     if type(v) is tuple:

@@ -140,8 +140,10 @@ class GoalProver:
     def config(self):
         from .prover.prover import ProverConfig
 
+        # the strong closer gets more time with a larger budget (a loaded machine needs it)
         return ProverConfig(budget_s=self.budget_s, solver=self.solver,
-                            leaf_timeout_s=self.leaf_timeout_s, seed=self.seed)
+                            leaf_timeout_s=self.leaf_timeout_s, seed=self.seed,
+                            strong_s=max(1.5, 0.3 * self.budget_s))
 
     def prove(self, problem: Problem):
         """A :class:`~ida_ns.prover.prover.ProveResult` for ``problem``."""

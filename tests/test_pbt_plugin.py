@@ -42,7 +42,7 @@ def run_pytest(args, cwd: Path, tmp_path: Path, timeout: int = 240):
 
 def test_examples_folder_proved_pass_false_fails_unknown_skips(tmp_path):
     certs = tmp_path / "certs"
-    proc, cases = run_pytest(["--ida-ns-specs", "examples/**/*.smt2", "--ida-ns-budget", "5",
+    proc, cases = run_pytest(["--ida-ns-specs", "examples/**/*.smt2", "--ida-ns-budget", "10",
                               "--ida-ns-certs", str(certs), "examples/pbt"], ROOT, tmp_path)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 1, out  # one failure: the false goal

@@ -148,6 +148,18 @@ def test_entry_point_is_declared_for_the_plugin_module():
     assert callable(plugin.pytest_addoption) and callable(plugin.pytest_collect_file)
 
 
+def test_ini_setting_collects_one_item_per_goal(pytester):
+    pytester.makeini("[pytest]\nida_ns_specs = specs/*.smt2\n")
+    (pytester.path / "specs").mkdir()
+    (pytester.path / "specs" / "nat.smt2").write_text(SPEC)
+    result = pytester.runpytest_inprocess("-p", "ida_ns.pytest_plugin", "-p", "no:cacheprovider",
+                                          "--co", "-q")
+    out = result.stdout.str()
+    for name in ("zero_left", "goal2", "cubes"):
+        assert f"specs/nat.smt2::{name}" in out
+    assert result.ret == pytest.ExitCode.OK
+
+
 def test_a_glob_matching_nothing_is_reported(pytester):
     result = pytester.runpytest_inprocess("-p", "ida_ns.pytest_plugin", "-p", "no:cacheprovider",
                                           "--ida-ns-specs", "nothing/**/*.smt2")

@@ -21,26 +21,118 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from ..logic.ast import BOOL, INT, Sort, Theory
-from ..logic.values import (DEFAULT_DOMAIN_SIZE, OpaqueVal, TableFun, make_ctor, value_space)
+from ..logic.values import (DEFAULT_DOMAIN_SIZE, CtorVal, OpaqueVal, TableFun, make_ctor, value_space)
+from ..theory_args import check_int, resolve_sort, resolve_theory
 
-__all__ = ["values_of", "instances_of"]
+__all__ = ["values_of", "instances_of", "shown"]
 
 
-def values_of(sort: Sort, theory: Theory, domain_size: int = DEFAULT_DOMAIN_SIZE,
+def _register_printers() -> None:
+    """Falsifying examples show values as their ``repr`` (SMT-LIB text for theory values, a
+    constructor call for :class:`~ida_ns.convert.Data`): Hypothesis's printer would otherwise
+    list the dataclass fields (``CtorVal(ctor='S', args=(CtorVal(ctor='Z', ...``)."""
+    from hypothesis.vendor.pretty import for_type_by_name
+
+    def printer(obj, p, cycle):
+        p.text(repr(obj))
+
+    def table(obj, p, cycle):
+        from ..logic.values import show_value
+
+        p.text(f"TableFun<{show_value(obj)}>")
+
+    for module, name in (("ida_ns.logic.values", "CtorVal"), ("ida_ns.logic.values", "OpaqueVal"),
+                         ("ida_ns.convert", "Data")):
+        for_type_by_name(module, name, printer)
+    for_type_by_name("ida_ns.logic.values", "TableFun", table)
+
+
+_register_printers()
+
+
+def values_of(sort, theory, domain_size: int = DEFAULT_DOMAIN_SIZE,
               max_int: int | None = None) -> st.SearchStrategy:
-    """Values of ``sort`` (any sort of ``theory``, function sorts included).  Integers are
-    unbounded unless ``max_int`` is given (then in ``[-max_int, max_int]``)."""
-    if domain_size < 1:
-        raise ValueError(f"domain_size must be >= 1, got domain_size={domain_size}")
-    return _Builder(theory, domain_size, max_int).strategy(sort)
+    """Values of ``sort`` (a :class:`Sort` or its name; any sort of ``theory``, function sorts
+    included).  ``theory``: a Theory, a Problem or the path of a spec file.  Integers are
+    unbounded unless ``max_int`` is given (then in ``[-max_int, max_int]``).  Raises
+    :class:`~ida_ns.theory_args.InvalidArgument` naming the argument for a sort the theory
+    does not have (listing its sorts), a non-theory, or a size below its minimum."""
+    th = resolve_theory(theory)
+    s = resolve_sort(sort, th)
+    check_int(domain_size, "domain_size", minimum=1)
+    check_int(max_int, "max_int", minimum=0, allow_none=True)
+    check_inhabited(th, s)
+    return shown(_Builder(th, domain_size, max_int).strategy(s))
 
 
-def instances_of(sorts, theory: Theory, domain_size: int = DEFAULT_DOMAIN_SIZE,
+def check_inhabited(theory: Theory, sort: Sort, argname: str = "sort") -> None:
+    """Raise InvalidArgument when ``sort`` is a datatype with no finite value (a hand-built
+    theory can have one; the parser rejects them)."""
+    from ..theory_args import InvalidArgument
+
+    space = value_space(theory)
+    todo = [sort]
+    while todo:
+        x = todo.pop()
+        if x.is_function:
+            todo.extend(x.args)
+            continue
+        dt = space.datatype(x)
+        if dt is not None and space.height[dt.name] == float("inf"):
+            raise InvalidArgument(f"{argname}={str(sort)!r}: datatype {dt.name} has no finite "
+                                  f"values (every constructor needs one of its own values)")
+
+
+def instances_of(sorts, theory, domain_size: int = DEFAULT_DOMAIN_SIZE,
                  max_int: int | None = None) -> st.SearchStrategy:
     """Tuples of values, one of each sort in ``sorts`` (e.g. the sorts of a goal's
     variables)."""
-    b = _Builder(theory, domain_size, max_int)
-    return st.tuples(*(b.strategy(s) for s in sorts))
+    th = resolve_theory(theory)
+    if isinstance(sorts, (str, Sort)):
+        raise_for = sorts
+        from ..theory_args import InvalidArgument
+
+        raise InvalidArgument(f"sorts={raise_for!r} must be a sequence of sorts, e.g. "
+                              f"[{str(raise_for)!r}]")
+    ss = [resolve_sort(s, th, f"sorts[{i}]") for i, s in enumerate(sorts)]
+    for i, s in enumerate(ss):
+        check_inhabited(th, s, f"sorts[{i}]")
+    check_int(domain_size, "domain_size", minimum=1)
+    check_int(max_int, "max_int", minimum=0, allow_none=True)
+    b = _Builder(th, domain_size, max_int)
+    return shown(st.tuples(*(b.strategy(s) for s in ss)))
+
+
+def shown(strategy: st.SearchStrategy) -> st.SearchStrategy:
+    """``strategy``, drawn through :func:`hypothesis.strategies.composite` so that a falsifying
+    example shows each value's own ``repr`` (SMT-LIB text for datatype values) rather than the
+    ``.map(lambda ...)`` calls that built it."""
+
+    @st.composite
+    def draw_value(draw):
+        return _fresh_object(draw(strategy))
+
+    return draw_value()
+
+
+def _fresh_object(v):
+    """A copy of the drawn object's outer layer: Hypothesis remembers how the drawn object
+    itself was built (``.map(...)``) and would print that instead of its ``repr``."""
+    if type(v) is CtorVal:
+        return make_ctor(v.ctor, v.args)
+    if type(v) is TableFun:
+        return TableFun(v.sort, v.entries, v.default)
+    if type(v) is list:
+        return list(v)
+    if type(v) is tuple:
+        return tuple(v)
+    if isinstance(v, tuple) and hasattr(v, "_fields"):
+        return type(v)(*v)
+    from ..convert import Data
+
+    if type(v) is Data:
+        return Data(v.ctor, v.args)
+    return v
 
 
 class _Builder:
@@ -75,8 +167,11 @@ class _Builder:
 
     def _datatype(self, dt) -> st.SearchStrategy:
         least = {c.name for c in self.space.min_ctors(dt)}
-        ctors = sorted(dt.ctors, key=lambda c: (c.name not in least,
-                                                self.space.is_recursive(dt, c)))
+        inf = float("inf")
+        finite = [c for c in dt.ctors  # constructors needing a value of an empty datatype: none
+                  if all(self.space.height.get(fs.name, 0) < inf or fs.args for _, fs in c.fields)]
+        ctors = sorted(finite, key=lambda c: (c.name not in least,
+                                              self.space.is_recursive(dt, c)))
         options = []
         for c in ctors:
             if not c.fields:

@@ -239,12 +239,13 @@ def helper_lemmas(obls, lens, table: SymbolTable, ok_funs) -> list[Term]:
             fd = table.theory.fundef(s.fn)
             if info is None or fd is None:
                 continue
-            for k, ps in enumerate(fd.params):
-                if ps.sort != s.sort:
-                    continue
-                xs = tuple(Var(f"a'{j}", p.sort) for j, p in enumerate(fd.params))
-                lm = _close(App("<=", (App(ln, (App(s.fn, xs, s.sort),), INT),
-                                       App(ln, (xs[k],), INT)), BOOL))
+            xs = tuple(Var(f"a'{j}", p.sort) for j, p in enumerate(fd.params))
+            same = [k for k, ps in enumerate(fd.params) if ps.sort == s.sort]
+            bounds = [App(ln, (xs[k],), INT) for k in same]
+            if len(bounds) > 1:  # len (h x y) <= len x + len y (merging)
+                bounds.append(App("+", tuple(bounds), INT))
+            for b in bounds:
+                lm = _close(App("<=", (App(ln, (App(s.fn, xs, s.sort),), INT), b), BOOL))
                 if lm not in seen:
                     seen.add(lm)
                     out.append(lm)

@@ -37,7 +37,7 @@ class Judgement:
 
 def _int_expr(r: random.Random, vs: list[str], depth: int) -> str:
     if depth <= 0 or r.random() < 0.3:
-        return r.choice(vs + ["0", "1", "2", "-1", "3"])
+        return r.choice(vs + ["0", "1", "2", "(- 1)", "3"])
     op = r.choice(["+", "-", "*", "div", "+3", "*3", "neg"])
     a = _int_expr(r, vs, depth - 1)
     b = _int_expr(r, vs, depth - 1)
@@ -48,7 +48,7 @@ def _int_expr(r: random.Random, vs: list[str], depth: int) -> str:
     if op == "neg":
         return f"(- {a})"
     if op == "div":
-        return f"(div {a} {r.choice(['2', '3', '-2'])})"
+        return f"(div {a} {r.choice(['2', '3', '(- 2)'])})"
     return f"({op} {a} {b})"
 
 
@@ -64,8 +64,8 @@ def _int_guard(r: random.Random, vs: list[str]) -> str:
     return f"({r.choice(['<', '<=', '>', '>=', 'distinct'])} {a} {_int_expr(r, vs, 1)})"
 
 
-def _int_def(r: random.Random, name: str, others: list[str]) -> str:
-    params = r.sample(NAMES, r.choice([1, 2]))
+def _int_def(r: random.Random, name: str, others: list[str], arity: int):
+    params = r.sample(NAMES, arity)
     vs = list(params)
     calls = [name] + others
 
@@ -78,6 +78,17 @@ def _int_def(r: random.Random, name: str, others: list[str]) -> str:
         k = r.random()
         if depth <= 0 or k < 0.15:
             return _int_expr(r, vs_here, 1)
+        if k < 0.3:  # countdown/countup shapes: terminating or not by a hair
+            v = r.choice(vs_here)
+            op = r.choice(["<", "<=", ">", ">=", "="])
+            bound = r.choice(["0", "1", "(- 1)", r.choice(vs_here)])
+            step = r.choice(["(- {v} 1)", "(+ {v} 1)", "(- {v} 2)", "(+ {v} (- 1))",
+                             "(div {v} 2)", "(- {v} {w})", "(* {v} 1 1)"]).format(
+                v=v, w=r.choice(vs_here))
+            args = " ".join(step if q == v else r.choice([q, _int_expr(r, vs_here, 1)])
+                            for q in params)
+            f = r.choice(calls)
+            return f"(ite ({op} {v} {bound}) {body(vs_here, depth - 1)} (+ 1 ({f} {args})))"
         if k < 0.45:
             return f"(ite {_int_guard(r, vs_here)} {body(vs_here, depth - 1)} " \
                    f"(+ 1 {call(vs_here)}))"
@@ -107,8 +118,8 @@ def _nat_expr(r: random.Random, vs: list[str], depth: int) -> str:
     return f"(S {_nat_expr(r, vs, depth - 1)})"
 
 
-def _nat_def(r: random.Random, name: str, others: list[str]):
-    params = r.sample(NAMES, r.choice([1, 2]))
+def _nat_def(r: random.Random, name: str, others: list[str], arity: int):
+    params = r.sample(NAMES, arity)
     calls = [name] + others
 
     def call(vs_here):
@@ -146,8 +157,9 @@ def hostile_theory_text(seed: int) -> tuple[str, list[tuple[str, int, str]]]:
     names = ["f", "g"] if mutual else ["f"]
     mk = _nat_def if nat else _int_def
     sigs, bodies, funs = [], [], []
+    arity = r.choice([1, 2])
     for nm in names:
-        sig, body, arity = mk(r, nm, [o for o in names if o != nm])
+        sig, body, arity = mk(r, nm, [o for o in names if o != nm], arity)
         sigs.append(sig)
         bodies.append(body)
         funs.append((nm, arity, "Nat" if nat else "Int"))

@@ -97,6 +97,7 @@ class SemanticMeasures:
             return None
         names = {f.name for f in group}
         ok_funs = {f.name for g in terminating for f in g}
+        last = None
         for cand in candidates(group, table):
             th, lens = obligation_theory(theory, terminating, group, table, cand)
             if th is None:
@@ -115,6 +116,8 @@ class SemanticMeasures:
             proved_lemmas, lemma_ev = [], []
             for lm in lemmas:
                 d = self.discharger.prove(th, lm, deadline)
+                if _DEBUG:
+                    print("gate lemma", print_term(lm), d.reason or "proved")
                 if d.proof is not None:
                     proved_lemmas.append(lm)
                     lemma_ev.append({"formula": print_term(lm), "proof": d.proof})
@@ -136,13 +139,14 @@ class SemanticMeasures:
                 return TerminationResult(False, "unknown: budget (semantic measures)",
                                          group[0].name, budget=True)
             last = failed
-        else:
-            last = None
         if last is None:
             return None
         c, f, why = last
         return TerminationResult(False, f"obligation not proved for {c.describe()}: "
                                  f"{_short(print_term(f))} ({why})", group[0].name)
+
+
+_DEBUG = bool(__import__("os").environ.get("IDA_NS_GATE_DEBUG"))
 
 
 def _short(s: str, n: int = 200) -> str:

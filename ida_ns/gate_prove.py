@@ -28,7 +28,7 @@ class Discharger:
     """Proves gate obligations.  ``prove_many(queries, timeout_s) -> [Verdict]`` runs the
     leaves (a solver pool's, or an in-process backend's)."""
 
-    def __init__(self, prove_many, solver: str = "z3", per_obligation_s: float = 2.0,
+    def __init__(self, prove_many, solver: str = "z3", per_obligation_s: float = 3.0,
                  leaf_timeout_s: float = 0.5, max_nodes: int = 80):
         self.prove_many = prove_many
         self.solver = solver
@@ -68,9 +68,17 @@ class Discharger:
         if not res.proved:
             return Discharged(None, res.reason or "not proved")
         try:
-            return Discharged(proof_json(res.proof))
+            proof = proof_json(res.proof)
         except ValueError as e:
             return Discharged(None, str(e))
+        # Evidence must re-check: leaves closed by a lucky quantifier instantiation (solver
+        # state differs between calls) are re-run at once, afresh, and the proof is kept only
+        # if they hold again.
+        why = recheck_proof(theory, formula, proof, self.prove_many,
+                            max(1.0, 4 * self.leaf_timeout_s))
+        if why is not None:
+            return Discharged(None, f"proof did not re-check: {why}")
+        return Discharged(proof)
 
 
 def proof_json(node) -> dict:
@@ -128,7 +136,9 @@ def recheck_proof(theory: Theory, formula: Term, proof, prove_many, timeout_s: f
     if not leaves:
         return None
     verdicts = prove_many([g.query() for _, g in leaves], timeout_s)
-    for (w, _), v in zip(leaves, verdicts):
+    for k, ((w, g), v) in enumerate(zip(leaves, verdicts)):
+        if not isinstance(v, Proved):  # one more try: solver state differs between calls
+            v = prove_many([g.query()], timeout_s)[0]
         if not isinstance(v, Proved):
             return f"{w}: leaf not re-proved: {v.status}" + (
                 f" ({v.reason})" if hasattr(v, "reason") else "")

@@ -59,11 +59,34 @@ def run_gate(theory: Theory, prove=None, hyps: tuple[Term, ...] = (),
              deadline: float | None = None, prove_many=None, solver: str = "z3") -> GateReport:
     """The gate.  ``prove(query, timeout_s) -> Verdict`` (or ``prove_many``) runs solver checks;
     without either only the termination analysis runs (and axioms make the answer unknown)."""
+    t0 = time.perf_counter()
+    key = None
+    if not hyps and not fixed:
+        from solvers.query import theory_hash
+
+        key = (theory_hash(theory), prove is None and prove_many is None)
+        hit = _MEMO.get(key)
+        if hit is not None:
+            return hit
+    rep = _run_gate(theory, prove, hyps, fixed, timeout_s, deadline, prove_many, solver, t0)
+    if key is not None and rep.status in ("consistent", "inconsistent"):
+        # definite answers only (an "unknown" may be the budget's); the IDA loop asks the
+        # same theory for every problem.  recheck_evidence never reads this memo.
+        if len(_MEMO) >= 256:
+            _MEMO.pop(next(iter(_MEMO)))
+        _MEMO[key] = rep
+    return rep
+
+
+_MEMO: dict = {}
+
+
+def _run_gate(theory, prove, hyps, fixed, timeout_s, deadline, prove_many, solver, t0
+              ) -> GateReport:
     from .gate_measures import SemanticMeasures
     from .gate_prove import Discharger
     from .termination import check_theory
 
-    t0 = time.perf_counter()
     if deadline is None:
         deadline = t0 + max(2.0, 4 * timeout_s)
     if prove_many is None:

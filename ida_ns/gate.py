@@ -220,7 +220,10 @@ def recheck_evidence(problem, evidence, prove_many=None, timeout_s: float = 5.0)
     for e in terms:
         if isinstance(e, dict) and isinstance(e.get("function"), str):
             by_fn[e["function"]] = e
+    from .termination import _calls_only
+
     done: list = []
+    usable: set[str] = set()
     for group in theory.defs:
         e = by_fn.get(group[0].name)
         ev = e.get("evidence") if isinstance(e, dict) else None
@@ -228,11 +231,11 @@ def recheck_evidence(problem, evidence, prove_many=None, timeout_s: float = 5.0)
             why = recheck_semantic(group, tuple(done), theory, table, ev, prove_many, timeout_s)
         else:
             why = recheck_group(group, table, ev)
-        if why is not None and not (ev is None and not any(f.recursive for f in group)
-                                    and recheck_group(group, table,
-                                                      {"method": "non-recursive"}) is None):
+        if why is not None:
             fails.append(f"{group[0].name}: {why}")
-        done.append(group)
+        elif _calls_only(group, usable, table):
+            done.append(group)
+            usable.update(f.name for f in group)
     if theory.axioms:
         ax = evidence.get("axioms")
         model = evidence.get("model")

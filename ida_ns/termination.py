@@ -324,6 +324,7 @@ def check_theory(theory: Theory, deadline: float | None = None, discharge=None,
         table = SymbolTable(theory)
     out: list[TerminationResult] = []
     terminating: list[tuple[FunDef, ...]] = []
+    usable: set[str] = set()
     for group in theory.defs:
         if time.perf_counter() > deadline:
             out.append(TerminationResult(False, "unknown: budget (termination analysis stopped "
@@ -342,12 +343,24 @@ def check_theory(theory: Theory, deadline: float | None = None, discharge=None,
                 r = r2
             elif r2 is not None:
                 r = TerminationResult(False, r.measure + "; " + r2.measure, r.function)
-        if r.terminating:
+        if r.terminating and _calls_only(group, usable, table):
+            # usable in later obligations: terminating, and calling only usable functions
             terminating.append(group)
+            usable.update(f.name for f in group)
         if r.measure == "non-recursive" and not any(f.recursive for f in group):
             continue
         out.append(r)
     return out
+
+
+def _calls_only(group, usable: set[str], table: SymbolTable) -> bool:
+    from .logic.ast import App, subterms
+    from .logic.symbols import DEFINED
+
+    own = {f.name for f in group}
+    return all(not (isinstance(s, App) and table.kind(s.fn) == DEFINED and s.fn not in own
+                    and s.fn not in usable)
+               for f in group for s in subterms(f.body))
 
 
 # --------------------------------------------------------------------------------------------

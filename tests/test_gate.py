@@ -155,8 +155,9 @@ def test_many_definitions_one_symbol_table():
 def test_corpus(fname, pool):
     spec = MANIFEST[fname]
     p = parse_file(CORPUS / fname)
+    budget = 30 if spec.get("reached") else 6  # known gaps: only "never inconsistent"
     rep = run_gate(p.theory, prove_many=pool.prove_many, timeout_s=2.0,
-                   deadline=time.perf_counter() + 30)
+                   deadline=time.perf_counter() + budget)
     if spec["expect"] == "refused":
         assert rep.status != "consistent", (fname, rep.reason)
     elif spec.get("reached"):

@@ -255,3 +255,31 @@ def test_tip_true_folders_pass_termination(folder):
         if not all(r.terminating for r in check_theory(th, time.perf_counter() + 30)):
             refused.append(f.name)
     assert refused == []
+
+
+@pytest.mark.parametrize("forged", [False, True])
+def test_forged_certificate_on_a_nonterminating_theory_is_invalid(tmp_path, forged):
+    """Issue 8 hole 1 end to end: a certificate "proving" (< (g 0) (g 0)) with cvc5-ind on the
+    let-shadowing theory is refused, with or without forged termination evidence."""
+    import hashlib
+
+    from ida_ns.logic.printer import print_problem
+
+    p = parse_file(CORPUS / "bad_shadow_let.smt2")
+    text = print_problem(p, dialect="tip")
+    data = {"format": "ida-ns-certificate/1", "source": "forged", "problem": text,
+            "problem_sha256": hashlib.sha256(text.encode()).hexdigest(), "solver": "cvc5-ind",
+            "lemmas": [], "proof": {"step": "direct", "solver": "cvc5-ind", "uses": [],
+                                    "children": [], "source": "H"}}
+    if forged:
+        data["gate_evidence"] = {"format": "ida-ns-gate-evidence/1", "termination": [
+            {"function": "g", "terminating": True, "measure": "x", "evidence": {
+                "method": "size-change", "measures": {"g": [["int", "p", 0]]},
+                "calls": [{"caller": "g", "callee": "g", "index": 0, "edges": [[0, 0, 2]]}]}}]}
+    cert = tmp_path / "forged.json"
+    cert.write_text(json.dumps(data))
+    env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
+    r = subprocess.run([sys.executable, "-m", "ida_ns.cli", "check-proof", str(cert)], env=env,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode != 0 and "INVALID" in r.stdout, r.stdout + r.stderr
+    assert ("gate_evidence" if forged else "consistency") in r.stdout

@@ -83,10 +83,6 @@ _MEMO: dict = {}
 
 def _run_gate(theory, prove, hyps, fixed, timeout_s, deadline, prove_many, solver, t0
               ) -> GateReport:
-    from .gate_measures import SemanticMeasures
-    from .gate_prove import Discharger
-    from .termination import check_theory
-
     if deadline is None:
         deadline = t0 + max(2.0, 4 * timeout_s)
     if prove_many is None:
@@ -94,8 +90,26 @@ def _run_gate(theory, prove, hyps, fixed, timeout_s, deadline, prove_many, solve
     if prove is None and prove_many is not None:
         def prove(q, t):
             return prove_many([q], t)[0]
+    from .gate_prove import Provers
+
+    provers = Provers(prove_many, solver) if prove_many is not None else None
+    try:
+        return _gate_body(theory, prove, hyps, fixed, timeout_s, deadline, prove_many,
+                          solver, provers)
+    finally:
+        if provers is not None:
+            provers.close()
+
+
+def _gate_body(theory, prove, hyps, fixed, timeout_s, deadline, prove_many, solver, provers
+               ) -> GateReport:
+    from .gate_measures import SemanticMeasures
+    from .gate_prove import Discharger
+    from .termination import check_theory
+
     table = SymbolTable(theory)
-    discharger = Discharger(prove_many, solver) if prove_many is not None else None
+    discharger = Discharger(prove_many, solver, provers=provers) \
+        if prove_many is not None else None
     sem = SemanticMeasures(discharger) if discharger is not None else None
     try:
         results = check_theory(theory, deadline, sem, table)
@@ -201,8 +215,20 @@ def _short(s: str, n: int = 120) -> str:
 
 def recheck_evidence(problem, evidence, prove_many=None, timeout_s: float = 5.0) -> list[str]:
     """Re-check ``evidence`` for ``problem``'s theory independently; the list of failures
-    (empty: the evidence establishes consistency).  Needs ``prove_many`` for integer edges'
-    re-check only through z3 (in-process) and for obligation proofs and model claims."""
+    (empty: the evidence establishes consistency).  Integer edges are re-checked with an
+    in-process z3; obligation proofs and model claims need ``prove_many`` (leaves that name
+    cvc5 with induction go to a pool of it started here)."""
+    from .gate_prove import Provers
+
+    provers = Provers(prove_many) if prove_many is not None else None
+    try:
+        return _recheck(problem, evidence, prove_many, timeout_s, provers)
+    finally:
+        if provers is not None:
+            provers.close()
+
+
+def _recheck(problem, evidence, prove_many, timeout_s, provers) -> list[str]:
     from .gate_measures import recheck_semantic
     from .gate_prove import recheck_proof
     from .logic.parser import parse_term
@@ -228,7 +254,8 @@ def recheck_evidence(problem, evidence, prove_many=None, timeout_s: float = 5.0)
         e = by_fn.get(group[0].name)
         ev = e.get("evidence") if isinstance(e, dict) else None
         if isinstance(ev, dict) and ev.get("method") == "semantic":
-            why = recheck_semantic(group, tuple(done), theory, table, ev, prove_many, timeout_s)
+            why = recheck_semantic(group, tuple(done), theory, table, ev, prove_many, timeout_s,
+                                   provers)
         else:
             why = recheck_group(group, table, ev)
         if why is not None:
@@ -285,7 +312,7 @@ def recheck_evidence(problem, evidence, prove_many=None, timeout_s: float = 5.0)
                     fails.append("axiom proofs need a solver to re-check")
                     break
                 why = recheck_proof(replace(theory, axioms=tuple(free) + tuple(proved)), a,
-                                    proofs[i], prove_many, timeout_s)
+                                    proofs[i], prove_many, timeout_s, provers)
                 if why is not None:
                     fails.append(f"asserted formula #{i + 1}: {why}")
                     break

@@ -257,7 +257,7 @@ def helper_lemmas(obls, lens, table: SymbolTable, ok_funs) -> list[Term]:
 
 
 def recheck_semantic(group, done, theory: Theory, table: SymbolTable, ev, prove_many,
-                     timeout_s: float) -> str | None:
+                     timeout_s: float, provers=None) -> str | None:
     from .gate_prove import recheck_proof
     from .logic.parser import parse_term
 
@@ -279,7 +279,7 @@ def recheck_semantic(group, done, theory: Theory, table: SymbolTable, ev, prove_
             lm = parse_term(e["formula"], th, {}, expected=BOOL, file="evidence lemma")
         except Exception as ex:
             return f"lemma does not parse: {ex}"
-        why = recheck_proof(th, lm, e.get("proof"), prove_many, timeout_s)
+        why = recheck_proof(th, lm, e.get("proof"), prove_many, timeout_s, provers)
         if why is not None:
             return f"lemma {e['formula']}: {why}"
         lemmas.append(lm)
@@ -293,7 +293,7 @@ def recheck_semantic(group, done, theory: Theory, table: SymbolTable, ev, prove_
             return f"no obligation for {c.describe()}"
         if not isinstance(e, dict):
             return "bad obligation entry"
-        why = recheck_proof(th2, f, e.get("proof"), prove_many, timeout_s)
+        why = recheck_proof(th2, f, e.get("proof"), prove_many, timeout_s, provers)
         if why is not None:
             return f"obligation for {c.describe()}: {why}"
     return None

@@ -61,13 +61,14 @@ class CallSite:
         except Exception:  # printing is for messages only
             args = "..."
         text = f"({self.callee} {args})" if args else f"({self.callee})"
-        text = _UNIQUE.sub(lambda m: m.group(1), text)
+        # parameters print as themselves, binders (let, match, quantifier) with a prime
+        text = _UNIQUE.sub(lambda m: m.group(1) + ("'" if m.group(2) else ""), text)
         if len(text) > 160:
             text = text[:157] + "..."
         return f"call #{self.index + 1} in {self.caller}: {text}"
 
 
-_UNIQUE = __import__("re").compile(r"\|?([^\s()|']+)'(?:b)?\d+\|?")
+_UNIQUE = __import__("re").compile(r"\|?([^\s()|']+)'(b?)\d+\|?")
 
 
 def param_var(fd: FunDef, i: int) -> Var:

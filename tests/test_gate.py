@@ -238,7 +238,7 @@ def test_gate_cli_json_rows(tmp_path):
     rows = [json.loads(line) for line in r.stdout.splitlines()]
     assert [row["file"] for row in rows] == files
     assert set(rows[0]) == {"file", "status", "reason", "evidence"}
-    assert rows[0]["status"] == "unknown" and "(g (- x 1))" in rows[0]["reason"]
+    assert rows[0]["status"] == "unknown" and "(g (- x' 1))" in rows[0]["reason"]
     assert rows[1]["status"] == "consistent" and rows[1]["evidence"]["termination"]
     assert rows[2]["status"] == "error" and "Traceback" not in r.stderr
     assert r.returncode == 1

@@ -231,7 +231,6 @@ def recheck_evidence(problem, evidence, prove_many=None, timeout_s: float = 5.0)
 def _recheck(problem, evidence, prove_many, timeout_s, provers) -> list[str]:
     from .gate_measures import recheck_semantic
     from .gate_prove import recheck_proof
-    from .logic.parser import parse_term
     from .termination import recheck_group
 
     theory = problem.theory if hasattr(problem, "theory") else problem
@@ -317,7 +316,6 @@ def _recheck(problem, evidence, prove_many, timeout_s, provers) -> list[str]:
                     fails.append(f"asserted formula #{i + 1}: {why}")
                     break
                 proved.append(a)
-    _ = parse_term
     return fails
 
 

@@ -130,6 +130,24 @@ def cmd_check(args) -> int:
     return exit_code(r.status for r in rows)
 
 
+# ---- gate --------------------------------------------------------------------------------
+def cmd_gate(args) -> int:
+    from .gate import gate_file
+
+    rows = []
+    with _pool(args.solver, 2.0) as pool:
+        for f in args.files:
+            row = gate_file(f, pool.prove_many, args.timeout, args.solver)
+            rows.append(row)
+            if args.json:
+                print(json.dumps({k: row[k] for k in ("file", "status", "reason", "evidence")}),
+                      flush=True)
+            else:
+                print(f"{row['status']:12} {row['time_s']:7.3f}s  {row['file']}  "
+                      f"{row['reason']}".rstrip(), flush=True)
+    return exit_code(r["status"] for r in rows)
+
+
 # ---- prove -------------------------------------------------------------------------------
 def cmd_prove(args) -> int:
     from .prover.prover import ProverConfig, prove_problem
@@ -265,6 +283,14 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--timeout", type=positive_float, default=5.0, help="seconds per file")
     c.add_argument("--json", action="store_true", help="one JSON object per file")
     c.set_defaults(fn=cmd_check)
+
+    c = sub.add_parser("gate", help="the consistency gate of each file's theory, with evidence")
+    c.add_argument("files", nargs="+")
+    c.add_argument("--json", action="store_true", help="one JSON object per file")
+    c.add_argument("--timeout", type=positive_float, default=10.0, help="seconds per file (whole gate)")
+    c.add_argument("--solver", choices=("z3", "cvc5"), default="z3",
+                   help="solver for obligation leaves and model search")
+    c.set_defaults(fn=cmd_gate)
 
     c = sub.add_parser("prove", help="prove a goal by verified decomposition")
     c.add_argument("file", help="SMT-LIB/TIP file; - reads standard input")

@@ -1,278 +1,460 @@
-"""Termination analysis of recursive definitions.
+"""Termination analysis of recursive definitions (size-change termination).
 
-A theory whose recursive definitions all terminate (on datatypes that are well founded) has a
-model, so it cannot be contradictory; this is the cheap, sound half of the consistency gate
-(:mod:`ida_ns.consistency`).  The analysis is deliberately simple and conservative:
+A theory whose recursive definitions all terminate (on well-founded datatypes) has a model, so it
+cannot be contradictory: this is the cheap, sound half of the consistency gate
+(:mod:`ida_ns.gate`).  The analysis is strict: anything it does not fully understand counts as
+"no decrease", so the answer is either termination with evidence or "not established" naming the
+call that failed; it never raises on any input.
 
-* every recursive call is compared with the caller's parameters under a set of *measures*:
-  structural size of a datatype parameter (an argument that is a pattern variable below the
-  parameter is strictly smaller; the parameter itself, or the constructor term that rebuilds the
-  matched pattern, is equal), and integer measures ``x``, ``-x`` and ``y - x`` over ``Int``
-  parameters, checked with z3 under the call's path condition (``ite`` guards);
-* a group terminates if one lexicographic combination (length <= 2) of measures, or a multiset
-  of structural measures (for argument swaps such as ``interleave``), decreases on every call
-  between members of the group, with the integer measures bounded below by 0.
+1. Calls are collected with names resolved through scopes (:mod:`ida_ns.gate_calls`).
+2. Each function gets *measure positions*: the structural size of each datatype parameter, and
+   integer measures ``p``, ``-p`` and ``q - p`` over its ``Int`` parameters.
+3. Each call gets a size-change graph: an edge ``m -> m'`` (strict ``<`` or weak ``<=``) when the
+   callee's measure ``m'`` of the arguments is known to be below the caller's measure ``m`` of the
+   parameters.  Structural edges come from patterns and constructor-checked selectors; integer
+   edges are z3-checked under the call's path condition (each check with a small timeout; a strict
+   integer edge also needs ``m >= 0``).
+4. Size-change termination (Lee, Jones, Ben-Amram 2001): close the graphs under composition
+   along the call graph; the group terminates iff every idempotent self-graph ``G`` (``G;G = G``)
+   has a strict edge ``m -> m``.  This covers lexicographic orders, argument permutations
+   (multisets) and mutual recursion.
+5. When that fails, semantic measures (:mod:`ida_ns.gate_measures`): the length of a datatype
+   argument, or the sum of those lengths, whose decrease is an obligation proved by ida-ns's own
+   prover over functions already shown terminating.
 
-Anything not understood counts as "no decrease", so the answer is either a proof of termination
-(with the measure that worked) or an honest "not established".
+The whole analysis runs under the caller's deadline and stops there with "unknown: budget".
+The symbol table is built once per theory; the work is linear in the number of definitions times
+the (bounded) work per group.
 """
 
 from __future__ import annotations
 
-import itertools
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
-from .logic.ast import (
-    INT, App, BoolLit, FunDef, HoApp, IntLit, Lambda, Let, Match, PatCon, Quant, Term,
-    Theory, Var,
-)
-from .logic.symbols import SELECTOR, symbol_table
+from .gate_calls import EQUAL, NONE, STRICT, CallSite, CallsError, group_calls, size_rel
+from .logic.ast import INT, FunDef, Theory
+from .logic.symbols import SymbolTable
 
-STRICT, EQUAL, NONE = 2, 1, 0
-
-
-@dataclass(frozen=True)
-class Call:
-    caller: str
-    callee: str
-    args: tuple[Term, ...]
-    path: tuple[Term, ...]  # Bool conditions that hold on the way to the call
-    sub: tuple[tuple[Var, tuple[int, int]], ...]  # var -> (param index, STRICT|EQUAL)
-    rebuilt: tuple[tuple[Term, tuple[int, int]], ...] = ()  # matched pattern -> same relation
+MAX_INT_PARAMS = 3  # integer parameters that take part in difference measures
+MAX_CLOSURE = 4000
+MAX_TIMEOUTS_PER_CALL = 3  # z3 checks that time out before a call's integer edges are dropped  # size-change graphs in a closure before giving up
+DEFAULT_GATE_S = 10.0
 
 
 @dataclass(frozen=True)
 class TerminationResult:
     terminating: bool
-    measure: str  # human-readable description, or the reason it failed
+    measure: str  # human-readable: the measure that worked, or why it failed
     function: str | None = None
+    evidence: dict | None = field(default=None, compare=False)
+    budget: bool = False  # stopped by the deadline
 
 
-def _calls(fd: FunDef, group: set[str], theory: Theory) -> list[Call]:
-    """All calls from fd to members of its group, with path conditions and size facts."""
-    table = symbol_table(theory)
-    out: list[Call] = []
-    params = {p: (i, EQUAL) for i, p in enumerate(fd.params)}
-
-    def rel_of(t: Term, sub: dict[Var, tuple[int, int]]):
-        return _size_rel(t, sub, {}, table)
-
-    def walk(t: Term, path: tuple[Term, ...], sub: dict[Var, tuple[int, int]], rebuilt: dict):
-        if isinstance(t, App):
-            if t.fn in group:
-                out.append(Call(fd.name, t.fn, t.args, path, tuple(sub.items()),
-                                tuple(rebuilt.items())))
-            if t.fn == "ite":
-                c, a, b = t.args
-                walk(c, path, sub, rebuilt)
-                walk(a, path + (c,), sub, rebuilt)
-                walk(b, path + (App("not", (c,), c.sort),), sub, rebuilt)
-                return
-            for a in t.args:
-                walk(a, path, sub, rebuilt)
-        elif isinstance(t, Match):
-            walk(t.scrutinee, path, sub, rebuilt)
-            r = rel_of(t.scrutinee, sub)
-            for case in t.cases:
-                inner = dict(sub)
-                inner_rebuilt = dict(rebuilt)
-                p = case.pattern
-                if isinstance(p, PatCon):
-                    for v in p.vars:
-                        inner.pop(v, None)
-                        if r is not None:
-                            inner[v] = (r[0], STRICT)
-                    if r is not None:
-                        inner_rebuilt[App(p.ctor, tuple(p.vars), t.scrutinee.sort)] = r
-                elif p.var is not None:
-                    inner.pop(p.var, None)
-                    if r is not None:
-                        inner[p.var] = r
-                walk(case.body, path, inner, inner_rebuilt)
-        elif isinstance(t, Let):
-            inner = dict(sub)
-            for v, e in t.bindings:
-                walk(e, path, sub, rebuilt)
-                inner.pop(v, None)
-                r = rel_of(e, sub)
-                if r is not None:
-                    inner[v] = r
-            walk(t.body, path, inner, rebuilt)
-        elif isinstance(t, (Quant, Lambda)):
-            inner = {k: v for k, v in sub.items() if k not in t.vars}
-            walk(t.body, path, inner, rebuilt)
-        elif isinstance(t, HoApp):
-            walk(t.fn, path, sub, rebuilt)
-            for a in t.args:
-                walk(a, path, sub, rebuilt)
-
-    walk(fd.body, (), params, {})
-    return out
+# --------------------------------------------------------------------------------------------
+# Measures
 
 
-def _size_rel(t: Term, sub: dict, rebuilt: dict, table) -> tuple[int, int] | None:
-    """(parameter index, STRICT|EQUAL) when ``t`` is known to be a (strict) part of a
-    parameter: a variable bound below it, a selector of such, or (via ``rebuilt``) a
-    constructor term that rebuilds exactly the pattern a (sub)parameter was matched against."""
-    if isinstance(t, Var):
-        return sub.get(t)
-    if isinstance(t, App) and table.kind(t.fn) == SELECTOR and len(t.args) == 1:
-        r = _size_rel(t.args[0], sub, rebuilt, table)
-        return (r[0], STRICT) if r is not None else None
-    return rebuilt.get(t)
+@dataclass(frozen=True)
+class Measure:
+    kind: str  # "size" | "int"
+    spec: tuple  # size: (i,); int: ("p", i) | ("neg", i) | ("diff", j, i)
+
+    def describe(self, fd: FunDef) -> str:
+        names = [p.name for p in fd.params]
+        if self.kind == "size":
+            return f"size({names[self.spec[0]]})"
+        tag = self.spec[0]
+        if tag == "p":
+            return names[self.spec[1]]
+        if tag == "neg":
+            return f"-{names[self.spec[1]]}"
+        return f"{names[self.spec[1]]} - {names[self.spec[2]]}"
+
+    def to_json(self) -> list:
+        return [self.kind, *self.spec]
+
+    @staticmethod
+    def from_json(x) -> "Measure":
+        if not isinstance(x, list) or not x or x[0] not in ("size", "int"):
+            raise ValueError(f"bad measure {x!r}")
+        if x[0] == "size":
+            if len(x) != 2 or not isinstance(x[1], int):
+                raise ValueError(f"bad measure {x!r}")
+            return Measure("size", (x[1],))
+        spec = tuple(x[1:])
+        ok = (len(spec) == 2 and spec[0] in ("p", "neg") and isinstance(spec[1], int)) or (
+            len(spec) == 3 and spec[0] == "diff" and all(isinstance(i, int) for i in spec[1:]))
+        if not ok:
+            raise ValueError(f"bad measure {x!r}")
+        return Measure("int", spec)
+
+    def z3(self, xs):
+        tag = self.spec[0]
+        if tag == "p":
+            return xs[self.spec[1]]
+        if tag == "neg":
+            return -xs[self.spec[1]]
+        return xs[self.spec[1]] - xs[self.spec[2]]
 
 
-def _struct_rel(arg: Term, i: int, call: Call, theory: Theory) -> int:
-    r = _size_rel(arg, dict(call.sub), dict(call.rebuilt), symbol_table(theory))
-    if r is None or r[0] != i:
-        return NONE
-    return r[1]
-
-
-def _z3_int_rel(call: Call, fd_params: tuple[Var, ...], measure) -> int:
-    """Relation of an Int measure between the call's arguments and the caller's parameters."""
-    import z3
-
-    env: dict[str, z3.ExprRef] = {}
-
-    def tr(t: Term):
-        if isinstance(t, IntLit):
-            return z3.IntVal(t.value)
-        if isinstance(t, BoolLit):
-            return z3.BoolVal(t.value)
-        if isinstance(t, Var) and t.sort == INT:
-            return env.setdefault(t.name, z3.Int("v_" + t.name))
-        if isinstance(t, App):
-            ops = {"+": lambda *a: z3.Sum(*a), "*": lambda a, b: a * b,
-                   "<": lambda a, b: a < b, "<=": lambda a, b: a <= b,
-                   ">": lambda a, b: a > b, ">=": lambda a, b: a >= b,
-                   "not": z3.Not, "and": lambda *a: z3.And(*a), "or": lambda *a: z3.Or(*a),
-                   "=>": z3.Implies}
-            args = [tr(a) for a in t.args]
-            if any(a is None for a in args):
-                return None
-            if t.fn == "-":
-                return -args[0] if len(args) == 1 else args[0] - z3.Sum(*args[1:])
-            if t.fn == "=" and len(args) == 2 and args[0].sort() == args[1].sort():
-                return args[0] == args[1]
-            if t.fn in ops:
-                try:
-                    return ops[t.fn](*args)
-                except z3.Z3Exception:
-                    return None
-        return None
-
-    params = [tr(p) if p.sort == INT else None for p in fd_params]
-    args = [tr(a) if a.sort == INT else None for a in call.args]
-    before = measure(params)
-    after = measure(args)
-    if before is None or after is None:
-        return NONE
-    s = z3.Solver()
-    s.set("timeout", 2000)
-    for c in call.path:
-        tc = tr(c)
-        if tc is not None:
-            s.add(tc)
-    s.add(z3.Not(z3.And(before >= 0, after < before)))
-    return STRICT if s.check() == z3.unsat else NONE
-
-
-def _int_measures(n: int):
-    """Candidate integer measures over parameter positions (as functions of a z3 term list)."""
-    for i in range(n):
-        yield f"p{i}", (lambda xs, i=i: xs[i])
-        yield f"-p{i}", (lambda xs, i=i: -xs[i] if xs[i] is not None else None)
-        for j in range(n):
+def measures_of(fd: FunDef, table: SymbolTable) -> list[Measure]:
+    out = [Measure("size", (i,)) for i, p in enumerate(fd.params)
+           if table.datatype_of(p.sort) is not None]
+    ints = [i for i, p in enumerate(fd.params) if p.sort == INT]
+    for i in ints:
+        out.append(Measure("int", ("p", i)))
+        out.append(Measure("int", ("neg", i)))
+    small = ints[:MAX_INT_PARAMS]
+    for j in small:
+        for i in small:
             if i != j:
-                yield f"p{j}-p{i}", (
-                    lambda xs, i=i, j=j: xs[j] - xs[i]
-                    if xs[i] is not None and xs[j] is not None else None)
-
-
-def check_group(group: tuple[FunDef, ...], theory: Theory) -> TerminationResult:
-    names = {f.name for f in group}
-    calls = [c for f in group for c in _calls(f, names, theory)]
-    if not calls:
-        return TerminationResult(True, "non-recursive")
-    defs = {f.name: f for f in group}
-    arities = {len(f.params) for f in group}
-    # Measures are indexed by parameter position; for mutual groups positions must line up
-    # in sort (a shared measure over callers and callees).
-    n = min(arities)
-    measures: list[tuple[str, object]] = []
-    for i in range(n):
-        sorts = {f.params[i].sort for f in group}
-        if len(sorts) == 1 and symbol_table(theory).datatype_of(next(iter(sorts))) is not None:
-            measures.append((f"size(arg{i})", ("struct", i)))
-    if any(f.params[i].sort == INT for f in group for i in range(n)):
-        for name, fn in _int_measures(n):
-            measures.append((name, ("int", fn)))
-
-    cache: dict[tuple[int, int], int] = {}
-
-    def rel(ci: int, mi: int) -> int:
-        key = (ci, mi)
-        if key not in cache:
-            call = calls[ci]
-            kind, spec = measures[mi][1]
-            if kind == "struct":
-                if len(call.args) <= spec:
-                    cache[key] = NONE
-                else:
-                    cache[key] = _struct_rel(call.args[spec], spec, call, theory)
-            else:
-                cache[key] = _z3_int_rel(call, defs[call.caller].params, spec)
-        return cache[key]
-
-    # Lexicographic combinations of length 1 and 2.
-    for k in (1, 2):
-        for combo in itertools.permutations(range(len(measures)), k):
-            ok = True
-            for ci in range(len(calls)):
-                decided = False
-                for mi in combo:
-                    r = rel(ci, mi)
-                    if r == STRICT:
-                        decided = True
-                        break
-                    if r != EQUAL:
-                        break
-                if not decided:
-                    ok = False
-                    break
-            if ok:
-                return TerminationResult(True, "lex(" + ", ".join(measures[m][0] for m in combo) + ")")
-    # Multiset of structural positions: each call's arguments map injectively onto parameters
-    # with at least one strict decrease (covers argument swaps).
-    struct_pos = [i for i in range(n) if any(m[1] == ("struct", i) for m in measures)]
-    for r in range(2, min(3, len(struct_pos)) + 1):
-        for subset in itertools.combinations(struct_pos, r):
-            if all(_multiset_decreases(calls[ci], subset, theory) for ci in range(len(calls))):
-                return TerminationResult(True, f"multiset(size of args {list(subset)})")
-    first = calls[0]
-    return TerminationResult(False, f"no decreasing measure found for the recursive call to "
-                             f"{first.callee} in {first.caller}", first.caller)
-
-
-def _multiset_decreases(call: Call, subset: tuple[int, ...], theory: Theory) -> bool:
-    for perm in itertools.permutations(subset):
-        rels = []
-        for target, src in zip(subset, perm):
-            if len(call.args) <= src:
-                return False
-            rels.append(_struct_rel(call.args[src], target, call, theory))
-        if all(r != NONE for r in rels) and any(r == STRICT for r in rels):
-            return True
-    return False
-
-
-def check_theory(theory: Theory) -> list[TerminationResult]:
-    """One result per recursive definition group (in declaration order)."""
-    out = []
-    for group in theory.defs:
-        if not any(f.recursive for f in group):
-            continue
-        r = check_group(group, theory)
-        out.append(TerminationResult(r.terminating, r.measure, r.function or group[0].name))
+                out.append(Measure("int", ("diff", j, i)))
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# Size-change graphs
+
+Edge = tuple[int, int, int]  # (caller measure index, callee measure index, STRICT|EQUAL)
+
+
+def _norm(edges) -> frozenset[Edge]:
+    best: dict[tuple[int, int], int] = {}
+    for a, b, r in edges:
+        if r > best.get((a, b), NONE):
+            best[(a, b)] = r
+    return frozenset((a, b, r) for (a, b), r in best.items())
+
+
+def compose(g: frozenset[Edge], h: frozenset[Edge]) -> frozenset[Edge]:
+    by_src: dict[int, list[tuple[int, int]]] = {}
+    for b, c, r in h:
+        by_src.setdefault(b, []).append((c, r))
+    out = []
+    for a, b, r1 in g:
+        for c, r2 in by_src.get(b, ()):
+            out.append((a, c, max(r1, r2)))
+    return _norm(out)
+
+
+def sct_check(graphs: list[tuple[str, str, frozenset[Edge]]], deadline: float
+              ) -> tuple[bool, str | None, str]:
+    """Size-change termination of the given call graphs.  Returns (ok, bad function, why)."""
+    closure: set[tuple[str, str, frozenset[Edge]]] = set()
+    by_src: dict[str, list] = {}
+    by_dst: dict[str, list] = {}
+    work = []
+
+    def add(item):
+        if item in closure:
+            return
+        closure.add(item)
+        by_src.setdefault(item[0], []).append(item)
+        by_dst.setdefault(item[1], []).append(item)
+        work.append(item)
+
+    for g in graphs:
+        add(g)
+    steps = 0
+    while work:
+        steps += 1
+        if steps % 64 == 0 and time.perf_counter() > deadline:
+            return False, None, "budget"
+        if len(closure) > MAX_CLOSURE:
+            return False, None, f"size-change closure exceeds {MAX_CLOSURE} graphs"
+        f, g, G = work.pop()
+        for (_, h, H) in list(by_src.get(g, ())):
+            add((f, h, compose(G, H)))
+        for (e, _, K) in list(by_dst.get(f, ())):
+            add((e, g, compose(K, G)))
+    for f, g, G in closure:
+        if f == g and compose(G, G) == G and not any(a == b and r == STRICT for a, b, r in G):
+            return False, f, "an idempotent size-change graph with no strict self-decrease"
+    return True, None, ""
+
+
+# --------------------------------------------------------------------------------------------
+# Edges of one call
+
+
+def call_edges(call: CallSite, mf: list[Measure], mg: list[Measure], table: SymbolTable,
+               deadline: float, query_s: float) -> tuple[frozenset[Edge], bool]:
+    """The size-change graph of ``call``; the flag says a z3 check hit the deadline."""
+    edges: list[Edge] = []
+    size_ctx = call.context()
+    for b, m2 in enumerate(mg):
+        if m2.kind != "size":
+            continue
+        i2 = m2.spec[0]
+        if i2 >= len(call.args):
+            continue
+        r = size_rel(call.args[i2], size_ctx, table)
+        if r is None:
+            continue
+        for a, m1 in enumerate(mf):
+            if m1.kind == "size" and m1.spec[0] == r[0]:
+                edges.append((a, b, r[1]))
+    int_pairs = [(a, b) for a, m1 in enumerate(mf) if m1.kind == "int"
+                 for b, m2 in enumerate(mg) if m2.kind == "int"]
+    hit_deadline = False
+    if int_pairs:
+        from .gate_z3 import DecreaseProver
+
+        dp = DecreaseProver(call.path, deadline, query_s)
+        ps = [dp.f.tr(p) if p.sort == INT else None for p in call.params]
+        xs = [dp.f.tr(a) if a.sort == INT else None for a in call.args]
+        # same-shaped measures first: they are the ones that usually work
+        int_pairs.sort(key=lambda ab: mf[ab[0]] != mg[ab[1]])
+        for a, b in int_pairs:
+            try:
+                before, after = mf[a].z3(ps), mg[b].z3(xs)
+            except (TypeError, IndexError):
+                continue
+            if before is None or after is None:
+                continue
+            z3 = dp.f.z3
+            if dp.timeouts >= MAX_TIMEOUTS_PER_CALL:
+                break  # a hard path condition (e.g. a nonlinear equation): give up on it
+            v = dp.valid(z3.And(before >= 0, after < before))
+            if v is None:
+                hit_deadline = True
+                break
+            if v:
+                edges.append((a, b, STRICT))
+                continue
+            v = dp.valid(after <= before)
+            if v is None:
+                hit_deadline = True
+                break
+            if v:
+                edges.append((a, b, EQUAL))
+    return _norm(edges), hit_deadline
+
+
+# --------------------------------------------------------------------------------------------
+# Groups and theories
+
+
+def analyse_group(group: tuple[FunDef, ...], table: SymbolTable, deadline: float,
+                  query_s: float = 0.1) -> TerminationResult:
+    """Size-change termination of one definition group (no semantic measures)."""
+    name = group[0].name
+    try:
+        calls = group_calls(group, table)
+    except (CallsError, RecursionError) as e:
+        return TerminationResult(False, f"not established: {e}", name)
+    if not calls:
+        return TerminationResult(True, "non-recursive", name, {"method": "non-recursive"})
+    defs = {f.name: f for f in group}
+    full = {f.name: measures_of(f, table) for f in group}
+    structural = {f: [m for m in lst if m.kind == "size"] for f, lst in full.items()}
+    # Structural measures alone first (no z3): most definitions need nothing else.
+    r = None
+    if any(structural.values()) and structural != full:
+        r = _sct_with(group, calls, structural, defs, table, deadline, query_s)
+        if r.terminating or r.budget:
+            return r
+    return _sct_with(group, calls, full, defs, table, deadline, query_s)
+
+
+def _sct_with(group, calls, ms, defs, table, deadline, query_s) -> TerminationResult:
+    name = group[0].name
+    graphs = []
+    ev_calls = []
+    for c in calls:
+        if time.perf_counter() > deadline:
+            return TerminationResult(False, "unknown: budget (termination analysis stopped at "
+                                     "the deadline)", name, budget=True)
+        try:
+            G, late = call_edges(c, ms[c.caller], ms[c.callee], table, deadline, query_s)
+        except RecursionError:
+            return TerminationResult(False, "not established: term too deep", name)
+        if late:
+            return TerminationResult(False, "unknown: budget (termination analysis stopped at "
+                                     "the deadline)", name, budget=True)
+        graphs.append((c.caller, c.callee, G))
+        ev_calls.append({"caller": c.caller, "callee": c.callee, "index": c.index,
+                         "edges": sorted([a, b, r] for a, b, r in G)})
+    ok, bad, why = sct_check(graphs, deadline)
+    evidence = {"method": "size-change",
+                "measures": {f: [m.to_json() for m in ms[f]] for f in ms},
+                "calls": ev_calls}
+    if ok:
+        desc = _describe(graphs, ms, defs)
+        return TerminationResult(True, desc, name, evidence)
+    if why == "budget":
+        return TerminationResult(False, "unknown: budget (termination analysis stopped at the "
+                                 "deadline)", name, budget=True)
+    culprit = _culprit(calls, graphs, bad)
+    return TerminationResult(False, f"no decreasing measure found: {culprit} ({why})",
+                             bad or name)
+
+
+def _describe(graphs, ms, defs) -> str:
+    used = sorted({(f, a) for f, g, G in graphs for a, b, r in G if r == STRICT})
+    parts = []
+    for f, a in used:
+        d = ms[f][a].describe(defs[f])
+        parts.append(f"{d}" if len(defs) == 1 else f"{f}:{d}")
+    return "size-change(" + ", ".join(dict.fromkeys(parts)) + ")"
+
+
+def _culprit(calls: list[CallSite], graphs, bad: str | None) -> str:
+    for c, (_, _, G) in zip(calls, graphs):
+        if (bad is None or c.caller == bad) and not any(r == STRICT for _, _, r in G):
+            return "no measure decreases on " + c.describe()
+    for c in calls:
+        if bad is None or c.caller == bad:
+            return "no combination of measures decreases on the calls of " + c.caller + \
+                f", e.g. {c.describe()}"
+    return "no combination of measures decreases"
+
+
+def check_theory(theory: Theory, deadline: float | None = None, discharge=None,
+                 table: SymbolTable | None = None) -> list[TerminationResult]:
+    """One result per recursive definition group (in declaration order).
+
+    ``discharge`` (optional) is a :class:`ida_ns.gate_measures.Discharger` that proves
+    semantic-measure obligations with ida-ns's prover; without it only size-change
+    termination is tried."""
+    if deadline is None:
+        deadline = time.perf_counter() + DEFAULT_GATE_S
+    if table is None:
+        table = SymbolTable(theory)
+    out: list[TerminationResult] = []
+    terminating: list[tuple[FunDef, ...]] = []
+    usable: set[str] = set()
+    for group in theory.defs:
+        if time.perf_counter() > deadline:
+            out.append(TerminationResult(False, "unknown: budget (termination analysis stopped "
+                                         "at the deadline)", group[0].name, budget=True))
+            continue
+        try:
+            r = analyse_group(group, table, deadline)
+        except RecursionError:
+            r = TerminationResult(False, "not established: term too deep", group[0].name)
+        if not r.terminating and not r.budget and discharge is not None:
+            try:
+                r2 = discharge.semantic(group, tuple(terminating), theory, table, deadline)
+            except RecursionError:
+                r2 = None
+            if r2 is not None and (r2.terminating or r2.budget):
+                r = r2
+            elif r2 is not None:
+                r = TerminationResult(False, r.measure + "; " + r2.measure, r.function)
+        if r.terminating and _calls_only(group, usable, table):
+            # usable in later obligations: terminating, and calling only usable functions
+            terminating.append(group)
+            usable.update(f.name for f in group)
+        if r.measure == "non-recursive" and not any(f.recursive for f in group):
+            continue
+        out.append(r)
+    return out
+
+
+def _calls_only(group, usable: set[str], table: SymbolTable) -> bool:
+    from .logic.ast import App, subterms
+    from .logic.symbols import DEFINED
+
+    own = {f.name for f in group}
+    return all(not (isinstance(s, App) and table.kind(s.fn) == DEFINED and s.fn not in own
+                    and s.fn not in usable)
+               for f in group for s in subterms(f.body))
+
+
+# --------------------------------------------------------------------------------------------
+# Re-checking evidence (no state shared with the analysis above)
+
+
+def recheck_group(group: tuple[FunDef, ...], table: SymbolTable, ev, query_s: float = 2.0
+                  ) -> str | None:
+    """None if ``ev`` shows that ``group`` terminates; else why not.  Calls are re-derived
+    from the definitions; every claimed edge is re-verified (structural edges by the size
+    relation, integer edges with a fresh z3 and a generous timeout); then size-change
+    termination is re-run on the claimed graphs."""
+    try:
+        calls = group_calls(group, table)
+    except (CallsError, RecursionError) as e:
+        return f"cannot re-derive the calls: {e}"
+    if not calls:
+        return None
+    if not isinstance(ev, dict) or ev.get("method") != "size-change":
+        return "recursive, and no size-change evidence"
+    defs = {f.name: f for f in group}
+    raw = ev.get("measures")
+    if not isinstance(raw, dict) or set(raw) != set(defs):
+        return "measures must be given for exactly the group's functions"
+    ms: dict[str, list[Measure]] = {}
+    for f, lst in raw.items():
+        if not isinstance(lst, list):
+            return f"bad measures for {f}"
+        try:
+            ms[f] = [Measure.from_json(x) for x in lst]
+        except ValueError as e:
+            return str(e)
+        fd = defs[f]
+        for m in ms[f]:
+            idx = [m.spec[0]] if m.kind == "size" else list(m.spec[1:])
+            if any(not (0 <= i < len(fd.params)) for i in idx):
+                return f"measure {m.to_json()} out of range for {f}"
+            if m.kind == "size" and table.datatype_of(fd.params[idx[0]].sort) is None:
+                return f"size measure on a non-datatype parameter of {f}"
+            if m.kind == "int" and any(fd.params[i].sort != INT for i in idx):
+                return f"integer measure on a non-Int parameter of {f}"
+    claimed = ev.get("calls")
+    if not isinstance(claimed, list) or len(claimed) != len(calls):
+        return f"evidence lists {len(claimed) if isinstance(claimed, list) else 'no'} calls, " \
+               f"the definitions have {len(calls)}"
+    graphs = []
+    for c, e in zip(calls, claimed):
+        if not isinstance(e, dict) or e.get("caller") != c.caller or e.get("callee") != c.callee:
+            return f"evidence does not match {c.describe()}"
+        edges = e.get("edges")
+        if not isinstance(edges, list):
+            return f"no edges for {c.describe()}"
+        mf, mg = ms[c.caller], ms[c.callee]
+        checked = []
+        for edge in edges:
+            if not (isinstance(edge, list) and len(edge) == 3 and all(
+                    isinstance(x, int) for x in edge)):
+                return f"bad edge {edge!r}"
+            a, b, r = edge
+            if not (0 <= a < len(mf) and 0 <= b < len(mg) and r in (STRICT, EQUAL)):
+                return f"bad edge {edge!r}"
+            if not _edge_holds(c, mf[a], mg[b], r, table, query_s):
+                return f"claimed edge {mf[a].describe(defs[c.caller])} " \
+                       f"{'>' if r == STRICT else '>='} {mg[b].describe(defs[c.callee])} " \
+                       f"does not hold on {c.describe()}"
+            checked.append((a, b, r))
+        graphs.append((c.caller, c.callee, _norm(checked)))
+    ok, bad, why = sct_check(graphs, time.perf_counter() + 60.0)
+    if not ok:
+        return f"size-change check fails for {bad or group[0].name}: {why}"
+    return None
+
+
+def _edge_holds(c: CallSite, m1: Measure, m2: Measure, r: int, table: SymbolTable,
+                query_s: float) -> bool:
+    if m1.kind == "size" and m2.kind == "size":
+        i2 = m2.spec[0]
+        if i2 >= len(c.args):
+            return False
+        rel = size_rel(c.args[i2], c.context(), table)
+        return rel is not None and rel[0] == m1.spec[0] and rel[1] >= r
+    if m1.kind == "int" and m2.kind == "int":
+        from .gate_z3 import DecreaseProver
+
+        dp = DecreaseProver(c.path, time.perf_counter() + query_s + 0.5, query_s)
+        ps = [dp.f.tr(p) if p.sort == INT else None for p in c.params]
+        xs = [dp.f.tr(a) if a.sort == INT else None for a in c.args]
+        try:
+            before, after = m1.z3(ps), m2.z3(xs)
+        except (TypeError, IndexError):
+            return False
+        if before is None or after is None:
+            return False
+        z3 = dp.f.z3
+        claim = z3.And(before >= 0, after < before) if r == STRICT else after <= before
+        return dp.valid(claim) is True
+    return False

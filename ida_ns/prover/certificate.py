@@ -65,7 +65,11 @@ def certificate_json(problem: Problem, proof: ProofNode, lemmas: dict[Term, Proo
 def save_certificate(path, problem: Problem, result, solver: str) -> None:
     from ..storage import atomic_write_json
 
-    atomic_write_json(path, certificate_json(problem, result.proof, result.lemmas, solver))
+    data = certificate_json(problem, result.proof, result.lemmas, solver)
+    gate = getattr(result, "consistency", None)
+    if gate is not None and getattr(gate, "evidence", None) is not None:
+        data["gate_evidence"] = gate.evidence  # re-checked by check-proof (recheck_evidence)
+    atomic_write_json(path, data)
 
 
 @dataclass
@@ -162,9 +166,16 @@ def _check(data: dict, rep: CertificateReport, prove_with, timeout_s: float,
         rep.failures.append(("problem", str(e)))
         return
     main = prove_with(default_solver)
-    gate = check_consistency(problem.theory, prove=lambda q, t: main([q], t)[0],
-                             timeout_s=timeout_s)
-    if not gate.ok:
+    if isinstance(data.get("gate_evidence"), dict):  # the consistency evidence travels
+        from ..gate import recheck_evidence
+
+        for why in recheck_evidence(problem, data["gate_evidence"], main, timeout_s):
+            rep.failures.append(("gate_evidence", why))
+        if rep.failures:
+            return
+    gate = None if isinstance(data.get("gate_evidence"), dict) else check_consistency(
+        problem.theory, prove=lambda q, t: main([q], t)[0], timeout_s=timeout_s)
+    if gate is not None and not gate.ok:
         rep.failures.append(("theory", f"consistency {gate.status}: {gate.reason}"))
         return
     theory = problem.theory

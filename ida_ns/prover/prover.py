@@ -95,7 +95,7 @@ def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | Non
     report = check_consistency(
         problem.theory,
         prove=lambda q, t: checker.prove_many([q], t)[0],
-        timeout_s=min(1.0, cfg.budget_s / 4))
+        timeout_s=min(1.0, cfg.budget_s / 4), deadline=t0 + max(1.0, cfg.budget_s / 2))
     if not report.ok:
         goal = Goal(problem.theory, problem.goal)
         cex = checker.counterexample(goal)

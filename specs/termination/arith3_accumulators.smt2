@@ -1,0 +1,7 @@
+; 3-argument arithmetic with accumulators (n-ary + and *, chained comparisons)
+(declare-datatype Nat ((Z) (S (p Nat))))
+(define-fun-rec addacc ((x Nat) (y Nat) (acc Nat)) Nat (match x ((Z (match y ((Z acc) ((S y2) (addacc Z y2 (S acc)))))) ((S x2) (addacc x2 y (S acc))))))
+(define-fun-rec mulacc ((x Int) (y Int) (acc Int)) Int (ite (<= x 0) acc (mulacc (- x 1) y (+ acc y 0))))
+(define-fun-rec powacc ((b Int) (e Int) (acc Int)) Int (ite (< 0 e 1000000) (powacc b (- e 1) (* acc b 1)) acc))
+(define-fun-rec tri ((n Int) (i Int) (acc Int)) Int (ite (< i n) (tri n (+ i 1) (+ acc i 1)) acc))
+(prove (forall ((x Nat)) (= (addacc x Z Z) (addacc x Z Z))))

@@ -1,0 +1,3 @@
+; a chained comparison guard that does not bound the recursion: h 5 = 1 + h 6 = ...
+(define-fun-rec h ((x Int)) Int (ite (< 0 x 10) (+ 1 (h (+ x 1))) (ite (>= x 10) (+ 1 (h x)) 0)))
+(prove (< (h 10) (h 10)))

@@ -1,0 +1,3 @@
+; decreasing but unbounded below: fac (-1) = -1 * fac (-2) ...
+(define-fun-rec fac ((n Int)) Int (ite (= n 0) 1 (* n (fac (- n 1)) 1)))
+(prove (= (fac (- 1)) (fac (- 1))))

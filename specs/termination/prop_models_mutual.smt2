@@ -1,0 +1,8 @@
+; propositional models with mutual recursion (truth and falsity of formulas)
+(declare-datatype Form ((At (atom Int)) (Neg (nf Form)) (Conj (c1 Form) (c2 Form)) (Disj (d1 Form) (d2 Form))))
+(declare-datatype vals ((vnil) (vcons (vh Int) (vt vals))))
+(define-fun-rec mem ((x Int) (xs vals)) Bool (match xs ((vnil false) ((vcons y ys) (or (= x y) (mem x ys))))))
+(define-funs-rec ((models ((m vals) (f Form)) Bool) (refutes ((m vals) (f Form)) Bool))
+  ((match f (((At a) (mem a m)) ((Neg g) (refutes m g)) ((Conj a b) (and (models m a) (models m b))) ((Disj a b) (or (models m a) (models m b)))))
+   (match f (((At a) (not (mem a m))) ((Neg g) (models m g)) ((Conj a b) (or (refutes m a) (refutes m b))) ((Disj a b) (and (refutes m a) (refutes m b)))))))
+(prove (forall ((m vals) (f Form)) (not (and (models m f) (refutes m f)))))

@@ -241,7 +241,7 @@ def test_gate_cli_json_rows(tmp_path):
     assert rows[0]["status"] == "unknown" and "(g (- x' 1))" in rows[0]["reason"]
     assert rows[1]["status"] == "consistent" and rows[1]["evidence"]["termination"]
     assert rows[2]["status"] == "error" and "Traceback" not in r.stderr
-    assert r.returncode == 1
+    assert r.returncode == 3  # the most severe row: an input error
 
 
 # ---- TIP ----------------------------------------------------------------------------------------

@@ -96,7 +96,8 @@ def cmd_bench(args) -> int:
 
     run_tip_bench(Path(args.dir), budget_s=args.budget, jobs=args.jobs, out=args.json,
                   systems=tuple(args.systems.split(",")), cert_dir=args.certs,
-                  limit=args.limit)
+                  limit=args.limit, hard_limit_s=args.hard_limit,
+                  memory_mb=args.memory_mb, resume=args.resume)
     return 0
 
 
@@ -170,8 +171,17 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("dir")
     b.add_argument("--budget", type=float, default=5.0, help="seconds per problem")
     b.add_argument("--jobs", type=int, default=2)
-    b.add_argument("--json", required=True, help="write the per-problem rows here")
+    b.add_argument("--json", required=True,
+                   help="JSON Lines output: one row per (problem, system), appended as soon "
+                        "as it ends, then a summary line")
     b.add_argument("--systems", default="ida-ns,z3,cvc5-ind")
+    b.add_argument("--hard-limit", type=float, default=None,
+                   help="seconds after which a problem's process is killed, whatever the "
+                        "system (default 1.5 x budget + 2)")
+    b.add_argument("--memory-mb", type=int, default=4096,
+                   help="address-space cap of each problem's process (MiB)")
+    b.add_argument("--resume", action="store_true",
+                   help="keep the rows already in --json and run only the missing ones")
     b.add_argument("--certs", help="folder for ida-ns proof certificates")
     b.add_argument("--limit", type=int, default=None, help="only the first N files")
     b.set_defaults(fn=cmd_bench)

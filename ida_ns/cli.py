@@ -21,27 +21,46 @@ def _pool(solver: str, timeout_s: float, workers: int = 1):
 
 # ---- check -------------------------------------------------------------------------------
 def cmd_check(args) -> int:
-    from .check import check_file
+    # Each file runs in its own child under a hard limit and a memory cap (ida_ns/limited.py)
+    from .limited import EXIT_LIMIT, run_check
+    from .logic.bignum import abbreviate_text
 
     rows = []
-    with _pool(args.solver, args.timeout) as pool:
-        for f in args.files:
-            row = check_file(f, pool, args.solver, args.timeout)
-            rows.append(row)
-            if args.json:
-                print(json.dumps(row.as_dict()), flush=True)
-            else:
-                extra = row.reason or ""
-                if row.counterexample:
-                    extra = "counterexample: " + ", ".join(f"{k} = {v}"
-                                                          for k, v in row.counterexample)
-                print(f"{row.status:8} {row.time_s:7.3f}s  {row.file}  {extra}".rstrip(),
-                      flush=True)
-    return 1 if any(r.status == "error" for r in rows) else 0
+    for f in args.files:
+        row, _ = run_check(f, args.solver, args.timeout, memory_mb=args.memory_mb)
+        rows.append(row)
+        if args.json:
+            print(json.dumps(row), flush=True)
+        else:
+            extra = row.get("reason") or ""
+            if row.get("counterexample"):
+                extra = "counterexample: " + ", ".join(
+                    f"{k} = {abbreviate_text(str(v))}" for k, v in row["counterexample"].items())
+            print(f"{row['status']:8} {row['time_s']:7.3f}s  {row['file']}  {extra}".rstrip(),
+                  flush=True)
+    if any(r["status"] == "error" for r in rows):
+        return 1
+    return EXIT_LIMIT if any(r.get("limit") for r in rows) else 0
 
 
 # ---- prove -------------------------------------------------------------------------------
 def cmd_prove(args) -> int:
+    # The whole command runs in a child under its budget (ida_ns/limited.py)
+    from .limited import ProveOptions, run_prove
+
+    opts = ProveOptions(budget_s=args.budget, solver=args.solver,
+                        leaf_timeout_s=args.leaf_timeout, strong=args.strong,
+                        workers=args.workers, json=args.json, cert=args.cert,
+                        graph=args.graph, cache=args.cache)
+    text, code, _ = run_prove(args.file, opts, memory_mb=args.memory_mb)
+    if code == 2:
+        print(f"ida-ns: error: {text}", file=sys.stderr)
+    else:
+        print(text)
+    return code
+
+
+def _cmd_prove_in_process(args) -> int:
     from .logic.parser import parse_file
     from .logic.sortcheck import sortcheck_problem
     from .prover.certificate import save_certificate
@@ -140,6 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--solver", choices=SOLVERS, default="z3")
     c.add_argument("--timeout", type=float, default=5.0, help="seconds per file")
     c.add_argument("--json", action="store_true", help="one JSON object per file")
+    c.add_argument("--memory-mb", type=int, default=4096,
+                   help="address-space cap of each file's process (MiB)")
     c.set_defaults(fn=cmd_check)
 
     c = sub.add_parser("prove", help="prove a goal by verified decomposition")
@@ -155,6 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--cert", help="write a proof certificate (JSON) here")
     c.add_argument("--graph", help="export the proof graph (.graphml or .json)")
     c.add_argument("--cache", help="on-disk verdict cache (JSON lines)")
+    c.add_argument("--memory-mb", type=int, default=4096,
+                   help="address-space cap of the proving process (MiB); the budget's hard "
+                        "wall limit is enforced on it too")
     c.set_defaults(fn=cmd_prove)
 
     c = sub.add_parser("check-proof", help="re-verify a proof certificate independently")

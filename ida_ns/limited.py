@@ -1,0 +1,174 @@
+"""``prove`` and ``check`` under one budget, enforced from outside.
+
+The whole command body — parsing, sort checking, the consistency gate, random testing, search,
+solver calls — runs in a child started by :func:`ida_ns.budget.run_limited`, with a hard wall
+limit derived from the command's budget and an address-space cap (``--memory-mb``).  The
+parent only prints.  Whatever the input does, the command ends with a verdict or a one-line
+``unknown`` naming the phase that ran out, and an exit code:
+
+====  =====================================================================
+0     a verdict (proved, refuted or unknown from the prover itself)
+1     ``check``: some file is an error (bad input)
+2     bad input for ``prove`` (the message names file:line)
+3     the budget's hard limit or memory cap ended the work (``unknown``)
+====  =====================================================================
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from .budget import DEFAULT_MEMORY_MB, STARTUP_GRACE_S, Outcome, phase, run_limited
+from .logic.bignum import abbreviate_text
+
+EXIT_LIMIT = 3
+
+
+def prove_hard_limit(budget_s: float) -> float:
+    """Wall seconds after which ``prove --budget B`` is killed: B plus a quarter (at least a
+    second) for the prover's last solver call to come back, plus interpreter start-up."""
+    return budget_s + max(1.0, 0.25 * budget_s) + STARTUP_GRACE_S
+
+
+def check_hard_limit(timeout_s: float) -> float:
+    """Per file: the goal's solver call, the gate (at most 2 s of it) and start-up."""
+    return timeout_s + min(2.0, max(0.5, 0.25 * timeout_s)) + STARTUP_GRACE_S
+
+
+# --------------------------------------------------------------------------------------------
+# prove
+
+
+@dataclass(frozen=True)
+class ProveOptions:
+    budget_s: float = 5.0
+    solver: str = "z3"
+    leaf_timeout_s: float = 0.25
+    strong: str = "cvc5-ind"
+    workers: int = 2
+    json: bool = False
+    cert: str | None = None
+    graph: str | None = None
+    cache: str | None = None
+
+
+def prove_job(file: str, opts: ProveOptions) -> str:
+    """The body of ``ida-ns prove`` (runs in the budgeted child); returns what to print."""
+    import json
+    from contextlib import ExitStack
+
+    from solvers.pool import SolverPool
+
+    from .logic.parser import parse_file
+    from .logic.sortcheck import sortcheck_problem
+    from .prover.certificate import save_certificate
+    from .prover.prover import ProverConfig, prove_problem
+    from .prover.render import render_result
+    from .prover.verify import Checker, VerdictCache
+
+    t0 = time.perf_counter()
+    phase("parse")
+    problem = parse_file(file)
+    phase("sortcheck")
+    sortcheck_problem(problem)
+    left = max(0.1, opts.budget_s - (time.perf_counter() - t0))
+    cfg = ProverConfig(budget_s=left, solver=opts.solver, leaf_timeout_s=opts.leaf_timeout_s)
+    phase("solver start-up")
+    with ExitStack() as stack:
+        pool = stack.enter_context(SolverPool(opts.solver, workers=opts.workers,
+                                              timeout_s=opts.leaf_timeout_s))
+        checker = Checker.from_pool(pool, leaf_timeout_s=opts.leaf_timeout_s,
+                                    cache=VerdictCache(opts.cache) if opts.cache else None)
+        strong = None
+        if opts.strong != "none":
+            sp = stack.enter_context(SolverPool(opts.strong, workers=1, timeout_s=cfg.strong_s))
+            strong = (opts.strong, sp.prove_many)
+        left = max(0.1, opts.budget_s - (time.perf_counter() - t0))
+        cfg = ProverConfig(budget_s=left, solver=opts.solver,
+                           leaf_timeout_s=opts.leaf_timeout_s)
+        phase("prove")
+        result = prove_problem(problem, checker, cfg, strong=strong)
+    if opts.cert and result.proof is not None:
+        phase("certificate")
+        save_certificate(opts.cert, problem, result, opts.solver)
+    if opts.graph and result.proof is not None:
+        from .prover.proof import export_graph, proof_graph
+
+        phase("graph")
+        export_graph(proof_graph(result.proof, result.lemmas), opts.graph)
+    phase("render")
+    if opts.json:
+        from .prover.render import result_json
+
+        return json.dumps(result_json(file, result))
+    return render_result(file, result)
+
+
+def limit_line(file: str, out: Outcome, as_json: bool, **extra) -> str:
+    """The one line a command prints when its budget ended the work."""
+    import json
+
+    if as_json:
+        return json.dumps({"file": file, "status": "unknown", "reason": out.reason,
+                           "phase": out.phase, "limit": out.kind,
+                           "time_s": round(out.time_s, 4), **extra})
+    return f"{file}: unknown ({out.reason})"
+
+
+def run_prove(file: str, opts: ProveOptions, memory_mb: int | None = DEFAULT_MEMORY_MB
+              ) -> tuple[str, int, Outcome]:
+    """Run ``prove`` under its budget: (text to print, exit code, outcome)."""
+    out = run_limited("ida_ns.limited:prove_job", (file, opts),
+                      wall_s=prove_hard_limit(opts.budget_s), memory_mb=memory_mb)
+    if out.ok:
+        return out.value, 0, out
+    if out.kind == "error":  # bad input: the IdaNsError's message (file:line ...)
+        return abbreviate_text(out.reason, 400), 2, out
+    return limit_line(file, out, opts.json), EXIT_LIMIT, out
+
+
+# --------------------------------------------------------------------------------------------
+# check
+
+
+def check_job(file: str, solver: str, timeout_s: float) -> dict:
+    """The body of ``ida-ns check`` for one file (runs in the budgeted child): one row."""
+    from solvers import get_backend
+
+    from .check import check_file
+
+    phase("solver start-up")
+    backend = get_backend(solver)  # fresh, in this child: the answer depends on nothing else
+    return check_file(file, _Phased(backend), solver, timeout_s).as_dict()
+
+
+class _Phased:
+    """A backend whose calls are reported as phases (gate, then the goal)."""
+
+    def __init__(self, backend):
+        self.backend = backend
+        self.calls = 0
+
+    def prove(self, query, timeout_s=None):
+        from .logic.ast import FALSE
+
+        self.calls += 1
+        phase("gate (solver)" if query.goal == FALSE and self.calls == 1 else "solver")
+        return self.backend.prove(query, timeout_s if timeout_s is not None else 5.0)
+
+
+def run_check(file: str, solver: str, timeout_s: float,
+              memory_mb: int | None = DEFAULT_MEMORY_MB) -> tuple[dict, Outcome]:
+    """``check`` for one file under its hard limit: (row as a dict, outcome)."""
+    out = run_limited("ida_ns.limited:check_job", (file, solver, timeout_s),
+                      wall_s=check_hard_limit(timeout_s), memory_mb=memory_mb)
+    if out.ok:
+        row = dict(out.value)
+    else:
+        row = {"file": file, "status": "error" if out.kind == "error" else "unknown",
+               "solver": solver, "time_s": round(out.time_s, 4), "reason": out.reason,
+               "version": "", "phase": out.phase, "limit": out.kind}
+    if out.peak_mb is not None:
+        row["peak_mb"] = out.peak_mb
+    return row, out

@@ -2,7 +2,9 @@
 hard wall limit and a memory cap, and turn whatever happens into a typed outcome.
 
 The work runs in a fresh Python interpreter (its own process group, so solver workers it
-starts die with it) whose address space is capped with ``RLIMIT_AS``.  While it runs it
+starts die with it) whose address space is capped with ``RLIMIT_AS`` (inherited by every
+process it starts); the parent also adds up the resident memory of the whole group every
+``SAMPLE_S`` seconds and kills the group when the total passes the cap.  While it runs it
 reports the phase it is in (:func:`phase`); the parent waits for the result at most
 ``wall_s`` seconds and then kills the whole group.  So a problem that blows up in any phase —
 parsing, sort checking, the gate, random testing, search, a solver call — ends as an
@@ -36,6 +38,7 @@ from .errors import IdaNsError
 
 DEFAULT_MEMORY_MB = 4096  # address space of a budgeted child (z3 + cvc5 loaded: ~1 GiB of it)
 STARTUP_GRACE_S = 2.0  # a fresh interpreter importing the solvers, on a loaded machine
+SAMPLE_S = 0.2  # how often the parent adds up the resident memory of the work's processes
 
 
 class BudgetExceeded(IdaNsError):
@@ -170,6 +173,9 @@ def run_limited(target: str, args: tuple = (), kwargs: dict | None = None, *,
     child.close()
     conn = Connection(parent.detach())
     deadline = t0 + wall_s
+    next_sample = t0
+    group_peak = 0.0
+    over_cap = False
     cur = "startup"
     phases: list[tuple[str, float]] = []
     reply = None
@@ -192,14 +198,21 @@ def run_limited(target: str, args: tuple = (), kwargs: dict | None = None, *,
         finally:
             watchdog.cancel()
         while True:
-            left = deadline - time.perf_counter()
+            now = time.perf_counter()
+            left = deadline - now
             if left <= 0:
                 killed = True
                 break
-            try:
-                if not conn.poll(left):
-                    killed = True
+            if now >= next_sample:  # the whole group's resident memory, as a watchdog
+                next_sample = now + SAMPLE_S
+                rss = _group_rss_mb(proc.pid)
+                group_peak = max(group_peak, rss)
+                if memory_mb and rss > memory_mb:
+                    over_cap = killed = True
                     break
+            try:
+                if not conn.poll(min(left, max(0.0, next_sample - time.perf_counter()))):
+                    continue
                 msg = conn.recv()
             except (EOFError, OSError):
                 break
@@ -231,6 +244,13 @@ def run_limited(target: str, args: tuple = (), kwargs: dict | None = None, *,
     conn.close()
     spent = time.perf_counter() - t0
     ph = tuple(phases)
+    if group_peak:
+        rusage_mb = max(rusage_mb or 0.0, round(group_peak, 1))
+    if over_cap:
+        return Outcome(False, None, "memory",
+                       f"memory cap ({memory_mb} MiB, all processes of the work together) "
+                       f"reached in phase '{cur}': killed after {spent:.1f} s", cur, spent,
+                       rusage_mb, ph)
     if killed:
         return Outcome(False, None, "timeout",
                        f"hard time limit in phase '{cur}': killed after {spent:.1f} s "
@@ -264,6 +284,34 @@ def run_limited(target: str, args: tuple = (), kwargs: dict | None = None, *,
                        f"killed by {sig} in phase '{cur}'{hint}", cur, spent, rusage_mb, ph)
     return Outcome(False, None, "crash", f"worker exited (code {code}) in phase '{cur}' "
                    f"without a result", cur, spent, rusage_mb, ph)
+
+
+_PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 2**20 if hasattr(os, "sysconf") else 4096 / 2**20
+
+
+def _group_rss_mb(pgid: int) -> float:
+    """Resident memory (MiB) of every process in group ``pgid`` (Linux /proc; 0 elsewhere)."""
+    total = 0
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return 0.0
+    for name in names:
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                data = f.read()
+        except OSError:
+            continue
+        fields = data[data.rfind(b")") + 2:].split()
+        # fields[0] is the state (field 3); pgrp is field 5, rss (pages) field 24
+        try:
+            if int(fields[2]) == pgid:
+                total += int(fields[21])
+        except (IndexError, ValueError):
+            continue
+    return total * _PAGE_MB
 
 
 def _mb(reported, rusage_mb):
@@ -308,6 +356,14 @@ def _selftest(action: str, arg=None):
         with open(arg, "w") as f:
             f.write(str(p.pid))
         time.sleep(600)
+    if action == "alloc_pair":  # two processes, each under the cap, together over it
+        mb = int(arg)
+        code = f"b = bytearray({mb} * 2**20); import time; time.sleep(600)"
+        subprocess.Popen([sys.executable, "-c", code])
+        hoard = bytearray(mb * 2**20)
+        phase("holding")
+        time.sleep(600)
+        return len(hoard)
     if action == "bigint":
         return 7 ** int(arg)
     return action

@@ -51,6 +51,12 @@ def test_memory_cap_is_an_outcome_not_a_crash_of_the_caller():
     assert o.phase == "selftest"
 
 
+def test_memory_cap_covers_the_processes_of_the_work_together():
+    o = run_limited("ida_ns.budget:_selftest", ("alloc_pair", 300), wall_s=60.0, memory_mb=450)
+    assert not o.ok and o.kind == "memory" and "all processes" in o.reason
+    assert o.peak_mb > 450
+
+
 def test_errors_and_bugs_are_one_line():
     e = run_limited("ida_ns.budget:_selftest", ("raise", "bad input at f:3"), wall_s=30.0)
     assert e.kind == "error" and e.reason == "bad input at f:3"

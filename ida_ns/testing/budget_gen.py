@@ -86,7 +86,7 @@ def hard_guard(n: int = 6) -> str:
     for i in range(n):
         out.append(
             f"(define-fun-rec h{i} ((x Int) (y Int) (z Int)) Int\n"
-            f"  (ite (and (> x {i}) (= (+ (* x x x) (* y y y)) (* z z z {i + 1})))\n"
+            f"  (ite (and (> x {i}) (= (+ (* x (* x x)) (* y (* y y))) (* {i + 1} (* z (* z z)))))\n"
             f"       (h{i} (- x 1) (+ y 1) z) 0))\n")
     out.append("(prove (forall ((x Int) (y Int) (z Int)) (= (h0 x y z) 0)))\n")
     return "".join(out)

@@ -26,9 +26,10 @@ EXIT_LIMIT = 3
 
 
 def prove_hard_limit(budget_s: float) -> float:
-    """Wall seconds after which ``prove --budget B`` is killed: B plus a quarter (at least a
-    second) for the prover's last solver call to come back, plus interpreter start-up."""
-    return budget_s + max(1.0, 0.25 * budget_s) + STARTUP_GRACE_S
+    """Wall seconds after which ``prove --budget B`` is killed: B (which the prover counts
+    from the command's start, start-up included) plus a quarter, at least a second and a
+    half, for the prover's last solver call to come back and the answer to be printed."""
+    return budget_s + max(1.5, 0.25 * budget_s)
 
 
 def check_hard_limit(timeout_s: float) -> float:
@@ -51,6 +52,7 @@ class ProveOptions:
     cert: str | None = None
     graph: str | None = None
     cache: str | None = None
+    started_at: float | None = None  # time.time() when the command started (budget origin)
 
 
 def prove_job(file: str, opts: ProveOptions) -> str:
@@ -68,6 +70,8 @@ def prove_job(file: str, opts: ProveOptions) -> str:
     from .prover.verify import Checker, VerdictCache
 
     t0 = time.perf_counter()
+    if opts.started_at is not None:  # the budget started with the command, not this child
+        t0 -= max(0.0, time.time() - opts.started_at)
     phase("parse")
     problem = parse_file(file)
     phase("sortcheck")
@@ -84,7 +88,7 @@ def prove_job(file: str, opts: ProveOptions) -> str:
         if opts.strong != "none":
             sp = stack.enter_context(SolverPool(opts.strong, workers=1, timeout_s=cfg.strong_s))
             strong = (opts.strong, sp.prove_many)
-        left = max(0.1, opts.budget_s - (time.perf_counter() - t0))
+        left = max(0.1, opts.budget_s - 0.1 - (time.perf_counter() - t0))
         cfg = ProverConfig(budget_s=left, solver=opts.solver,
                            leaf_timeout_s=opts.leaf_timeout_s)
         phase("prove")
@@ -119,6 +123,10 @@ def limit_line(file: str, out: Outcome, as_json: bool, **extra) -> str:
 def run_prove(file: str, opts: ProveOptions, memory_mb: int | None = DEFAULT_MEMORY_MB
               ) -> tuple[str, int, Outcome]:
     """Run ``prove`` under its budget: (text to print, exit code, outcome)."""
+    if opts.started_at is None:
+        from dataclasses import replace
+
+        opts = replace(opts, started_at=time.time())
     out = run_limited("ida_ns.limited:prove_job", (file, opts),
                       wall_s=prove_hard_limit(opts.budget_s), memory_mb=memory_mb)
     if out.ok:

@@ -62,44 +62,6 @@ def cmd_prove(args) -> int:
     return code
 
 
-def _cmd_prove_in_process(args) -> int:
-    from .logic.parser import parse_file
-    from .logic.sortcheck import sortcheck_problem
-    from .prover.certificate import save_certificate
-    from .prover.prover import ProverConfig, prove_problem
-    from .prover.render import render_result
-    from .prover.verify import Checker, VerdictCache
-
-    problem = parse_file(args.file)
-    sortcheck_problem(problem)
-    cfg = ProverConfig(budget_s=args.budget, solver=args.solver,
-                       leaf_timeout_s=args.leaf_timeout)
-    from contextlib import ExitStack
-
-    with ExitStack() as stack:
-        pool = stack.enter_context(_pool(args.solver, args.leaf_timeout, workers=args.workers))
-        checker = Checker.from_pool(pool, leaf_timeout_s=args.leaf_timeout,
-                                    cache=VerdictCache(args.cache) if args.cache else None)
-        strong = None
-        if args.strong != "none":
-            sp = stack.enter_context(_pool(args.strong, cfg.strong_s, workers=1))
-            strong = (args.strong, sp.prove_many)
-        result = prove_problem(problem, checker, cfg, strong=strong)
-    if args.cert and result.proof is not None:
-        save_certificate(args.cert, problem, result, args.solver)
-    if args.graph and result.proof is not None:
-        from .prover.proof import export_graph, proof_graph
-
-        export_graph(proof_graph(result.proof, result.lemmas), args.graph)
-    if args.json:
-        from .prover.render import result_json
-
-        print(json.dumps(result_json(args.file, result)))
-    else:
-        print(render_result(args.file, result))
-    return 0
-
-
 def cmd_check_proof(args) -> int:
     from .prover.certificate import check_certificate
 

@@ -20,7 +20,6 @@ import time
 from dataclasses import dataclass
 
 from .budget import DEFAULT_MEMORY_MB, STARTUP_GRACE_S, Outcome, phase, run_limited
-from .logic.bignum import abbreviate_text
 
 EXIT_LIMIT = 3
 
@@ -132,7 +131,7 @@ def run_prove(file: str, opts: ProveOptions, memory_mb: int | None = DEFAULT_MEM
     if out.ok:
         return out.value, 0, out
     if out.kind == "error":  # bad input: the IdaNsError's message (file:line ...)
-        return abbreviate_text(out.reason, 400), 2, out
+        return out.reason, 2, out
     return limit_line(file, out, opts.json), EXIT_LIMIT, out
 
 

@@ -46,11 +46,9 @@ def cmd_check(args) -> int:
 # ---- prove -------------------------------------------------------------------------------
 def cmd_prove(args) -> int:
     # The whole command runs in a child under its budget (ida_ns/limited.py)
-    import time
-
     from .limited import ProveOptions, run_prove
 
-    opts = ProveOptions(started_at=time.time(), budget_s=args.budget, solver=args.solver,
+    opts = ProveOptions(budget_s=args.budget, solver=args.solver,
                         leaf_timeout_s=args.leaf_timeout, strong=args.strong,
                         workers=args.workers, json=args.json, cert=args.cert,
                         graph=args.graph, cache=args.cache)

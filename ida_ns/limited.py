@@ -25,10 +25,11 @@ EXIT_LIMIT = 3
 
 
 def prove_hard_limit(budget_s: float) -> float:
-    """Wall seconds after which ``prove --budget B`` is killed: B (which the prover counts
-    from the command's start, start-up included) plus a quarter, at least a second and a
-    half, for the prover's last solver call to come back and the answer to be printed."""
-    return budget_s + max(1.5, 0.25 * budget_s)
+    """Wall seconds after which ``prove --budget B`` is killed: B plus a quarter (at least a
+    second and a half) for the prover's last solver call to come back, plus the start-up of
+    the child and its solver workers (not counted in B, as before: on a loaded machine it
+    would otherwise eat the budget)."""
+    return budget_s + max(1.5, 0.25 * budget_s) + STARTUP_GRACE_S
 
 
 def check_hard_limit(timeout_s: float) -> float:
@@ -51,7 +52,6 @@ class ProveOptions:
     cert: str | None = None
     graph: str | None = None
     cache: str | None = None
-    started_at: float | None = None  # time.time() when the command started (budget origin)
 
 
 def prove_job(file: str, opts: ProveOptions) -> str:
@@ -69,27 +69,21 @@ def prove_job(file: str, opts: ProveOptions) -> str:
     from .prover.verify import Checker, VerdictCache
 
     t0 = time.perf_counter()
-    if opts.started_at is not None:  # the budget started with the command, not this child
-        t0 -= max(0.0, time.time() - opts.started_at)
     phase("parse")
     problem = parse_file(file)
     phase("sortcheck")
     sortcheck_problem(problem)
-    left = max(0.1, opts.budget_s - (time.perf_counter() - t0))
-    cfg = ProverConfig(budget_s=left, solver=opts.solver, leaf_timeout_s=opts.leaf_timeout_s)
+    spent = time.perf_counter() - t0  # parsing and sort checking count against the budget
+    cfg = ProverConfig(budget_s=max(0.1, opts.budget_s - spent), solver=opts.solver,
+                       leaf_timeout_s=opts.leaf_timeout_s)
     phase("solver start-up")
     with ExitStack() as stack:
-        pool = stack.enter_context(SolverPool(opts.solver, workers=opts.workers,
-                                              timeout_s=opts.leaf_timeout_s))
+        pool, sp = _start_pools(stack, (opts.solver, opts.workers, opts.leaf_timeout_s),
+                                (opts.strong, 1, cfg.strong_s) if opts.strong != "none"
+                                else None)
         checker = Checker.from_pool(pool, leaf_timeout_s=opts.leaf_timeout_s,
                                     cache=VerdictCache(opts.cache) if opts.cache else None)
-        strong = None
-        if opts.strong != "none":
-            sp = stack.enter_context(SolverPool(opts.strong, workers=1, timeout_s=cfg.strong_s))
-            strong = (opts.strong, sp.prove_many)
-        left = max(0.1, opts.budget_s - 0.1 - (time.perf_counter() - t0))
-        cfg = ProverConfig(budget_s=left, solver=opts.solver,
-                           leaf_timeout_s=opts.leaf_timeout_s)
+        strong = (opts.strong, sp.prove_many) if sp is not None else None
         phase("prove")
         result = prove_problem(problem, checker, cfg, strong=strong)
     if opts.cert and result.proof is not None:
@@ -108,6 +102,23 @@ def prove_job(file: str, opts: ProveOptions) -> str:
     return render_result(file, result)
 
 
+def _start_pools(stack, *specs):
+    """Start solver pools ``(solver, workers, timeout_s)`` side by side (each worker is a
+    fresh interpreter importing its solver: awaiting them one pool after the other would
+    spend the budget waiting), from this thread (workers die with the thread that spawned
+    them); ``None`` specs give ``None``.  Returns when every worker is ready."""
+    from solvers.pool import SolverPool
+
+    pools = tuple(stack.enter_context(SolverPool(name, workers=n, timeout_s=t,
+                                                 wait_ready=False))
+                  if spec is not None else None
+                  for spec in specs for name, n, t in [spec or (None, 0, 0)])
+    for p in pools:
+        if p is not None:
+            p.wait_ready()
+    return pools
+
+
 def limit_line(file: str, out: Outcome, as_json: bool, **extra) -> str:
     """The one line a command prints when its budget ended the work."""
     import json
@@ -122,10 +133,6 @@ def limit_line(file: str, out: Outcome, as_json: bool, **extra) -> str:
 def run_prove(file: str, opts: ProveOptions, memory_mb: int | None = DEFAULT_MEMORY_MB
               ) -> tuple[str, int, Outcome]:
     """Run ``prove`` under its budget: (text to print, exit code, outcome)."""
-    if opts.started_at is None:
-        from dataclasses import replace
-
-        opts = replace(opts, started_at=time.time())
     out = run_limited("ida_ns.limited:prove_job", (file, opts),
                       wall_s=prove_hard_limit(opts.budget_s), memory_mb=memory_mb)
     if out.ok:

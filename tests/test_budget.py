@@ -97,6 +97,27 @@ def test_product_beyond_the_size_bound_is_refused_before_it_is_computed():
     assert checked_mul(-(1 << 1000), 1 << 1000) == -(1 << 2000)
 
 
+def big_ints():
+    """Integers of 0 to 140,000 bits: a random low part under a leading bit, either sign."""
+    return st.builds(lambda bits, low, neg: (-1 if neg else 1) * ((1 << bits) | low)
+                     if bits else low, st.integers(0, 140_000), st.integers(0, 2 ** 64),
+                     st.booleans())
+
+
+@settings(max_examples=200, deadline=None)
+@given(big_ints(), big_ints())
+def test_checked_mul_is_exact_or_refuses(a, b):
+    """Property family: a product is either Python's exact product or refused, and refused
+    only when it would really exceed the bound (never a wrong value, never a silent cut)."""
+    try:
+        r = checked_mul(a, b)
+    except ValueTooLarge:
+        assert a.bit_length() + b.bit_length() > MAX_INT_BITS + 1
+        assert (a * b).bit_length() >= MAX_INT_BITS
+        return
+    assert r == a * b and r.bit_length() <= MAX_INT_BITS + 1
+
+
 @pytest.mark.parametrize("text", [gen.tower(40), gen.nested_lets(40)], ids=["tower", "lets"])
 def test_squaring_families_evaluate_to_no_information(text):
     p = parse_text(text)

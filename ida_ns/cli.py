@@ -23,7 +23,7 @@ def _pool(solver: str, timeout_s: float, workers: int = 1):
 def cmd_check(args) -> int:
     # Each file runs in its own child under a hard limit and a memory cap (ida_ns/limited.py)
     from .limited import EXIT_LIMIT, run_check
-    from .logic.bignum import abbreviate_text
+    from .logic.bignum import abbreviate_numerals
 
     rows = []
     for f in args.files:
@@ -35,7 +35,7 @@ def cmd_check(args) -> int:
             extra = row.get("reason") or ""
             if row.get("counterexample"):
                 extra = "counterexample: " + ", ".join(
-                    f"{k} = {abbreviate_text(str(v))}" for k, v in row["counterexample"].items())
+                    f"{k} = {abbreviate_numerals(str(v))}" for k, v in row["counterexample"].items())
             print(f"{row['status']:8} {row['time_s']:7.3f}s  {row['file']}  {extra}".rstrip(),
                   flush=True)
     if any(r["status"] == "error" for r in rows):

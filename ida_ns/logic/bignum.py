@@ -87,6 +87,17 @@ def abbreviate(n: int, keep: int = 30) -> str:
     return abbreviate_text(int_to_decimal(n), keep)
 
 
+def abbreviate_numerals(text: str, keep: int = 30) -> str:
+    """``text`` (a value, a term) with every long run of digits abbreviated, for messages.
+
+    >>> abbreviate_numerals("(cons " + "7" * 100 + " nil)")
+    '(cons 777777777777777777777777777777…7777777777 (100 digits) nil)'
+    """
+    import re
+
+    return re.sub(r"\d{%d,}" % (keep + 21), lambda m: abbreviate_text(m.group(), keep), text)
+
+
 def abbreviate_text(text: str, keep: int = 30) -> str:
     digits = text.lstrip("-")
     if len(digits) <= keep + 20:

@@ -27,7 +27,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from .budget import DEFAULT_MEMORY_MB, STARTUP_GRACE_S, phase, run_limited
+from .budget import DEFAULT_MEMORY_MB, STARTUP_GRACE_S, kill_all, phase, run_limited
 from .errors import IdaNsError
 
 SYSTEMS = ("ida-ns", "z3", "cvc5-ind", "cvc5")
@@ -186,7 +186,8 @@ def run_tip_bench(folder: Path, budget_s: float = 5.0, jobs: int = 2, out: str |
 
     if resume and done and not quiet:
         print(f"resuming: {len(done)} finished rows kept, {len(tasks)} to run", flush=True)
-    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="ida-ns-bench") as ex:
+    ex = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="ida-ns-bench")
+    try:
         futs = {ex.submit(one, f, s): (f, s) for f, s in tasks}
         for i, fut in enumerate(as_completed(futs), 1):
             f, s = futs[fut]
@@ -204,6 +205,14 @@ def run_tip_bench(folder: Path, budget_s: float = 5.0, jobs: int = 2, out: str |
             if not quiet:
                 print(f"[{i}/{len(tasks)}] {s:9} {row['status']:8} {row['time_s']:6.2f}s "
                       f"{Path(f).name}", flush=True)
+    except BaseException:  # Ctrl-C: finished rows are on disk; stop everything else now
+        ex.shutdown(wait=False, cancel_futures=True)
+        for _ in range(50):  # a thread may have started one more child meanwhile
+            if not kill_all():
+                break
+            time.sleep(0.1)
+        raise
+    ex.shutdown()
     wall = time.perf_counter() - t0
     rows.sort(key=lambda r: (r["file"], r["system"]))
     if out:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import pickle
 import signal
 import socket
 import subprocess
@@ -151,6 +150,22 @@ def _child_entry() -> None:
 # --------------------------------------------------------------------------------------------
 # Parent side
 
+_LIVE: set[int] = set()  # process groups of budgeted work in progress
+_LIVE_LOCK = threading.Lock()
+
+
+def kill_all() -> int:
+    """Kill every budgeted child (and its group) of this process; how many there were.  For
+    an interrupted caller (Ctrl-C in a bench), so nothing keeps running behind it."""
+    with _LIVE_LOCK:
+        groups = list(_LIVE)
+    for g in groups:
+        try:
+            os.killpg(g, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    return len(groups)
+
 
 def run_limited(target: str, args: tuple = (), kwargs: dict | None = None, *,
                 wall_s: float, memory_mb: int | None = DEFAULT_MEMORY_MB,
@@ -171,6 +186,8 @@ def run_limited(target: str, args: tuple = (), kwargs: dict | None = None, *,
         pass_fds=(child.fileno(),), stdin=subprocess.DEVNULL, env=env,
         start_new_session=True)
     child.close()
+    with _LIVE_LOCK:
+        _LIVE.add(proc.pid)
     conn = Connection(parent.detach())
     deadline = t0 + wall_s
     next_sample = t0
@@ -230,6 +247,8 @@ def run_limited(target: str, args: tuple = (), kwargs: dict | None = None, *,
         kill_group()
         _reap(proc)
         conn.close()
+        with _LIVE_LOCK:
+            _LIVE.discard(proc.pid)
         raise
     if killed:
         kill_group()
@@ -241,6 +260,8 @@ def run_limited(target: str, args: tuple = (), kwargs: dict | None = None, *,
             pass
         kill_group()
     rusage_mb = _reap(proc)
+    with _LIVE_LOCK:
+        _LIVE.discard(proc.pid)
     conn.close()
     spent = time.perf_counter() - t0
     ph = tuple(phases)
@@ -368,10 +389,3 @@ def _selftest(action: str, arg=None):
         return 7 ** int(arg)
     return action
 
-
-def pickle_ok(value) -> bool:
-    try:
-        pickle.dumps(value)
-        return True
-    except Exception:
-        return False

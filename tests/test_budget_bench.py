@@ -100,3 +100,25 @@ def _empty(tmp_path: Path) -> Path:
     e = tmp_path / "empty"
     e.mkdir()
     return e
+
+
+def test_interrupted_bench_stops_at_once_and_keeps_rows(tmp_path):
+    d = small_folder(tmp_path, 1)
+    (d / "tower.smt2").write_text(gen.tower(40))
+    out = tmp_path / "rows.jsonl"
+    args = [sys.executable, "-m", "ida_ns.cli", "bench", "tip", str(d), "--budget", "30",
+            "--jobs", "1", "--systems", "z3,ida-ns", "--json", str(out)]
+    proc = subprocess.Popen(args, env=ENV, cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    for _ in range(1200):
+        if out.exists() and out.read_text().count("\n") >= 1:
+            break
+        time.sleep(0.05)
+    time.sleep(1.0)  # the next problem is running now (up to 30 s if not stopped)
+    proc.send_signal(signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=20)  # not the 30 s budget, let alone 4 problems
+    finally:
+        proc.kill()
+    assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err
+    assert len(read_rows(out)) >= 1

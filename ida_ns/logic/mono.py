@@ -34,8 +34,11 @@ if TYPE_CHECKING:
 # Polymorphic recursion (an instance of f that needs f at a strictly larger sort, which needs
 # f at a larger sort still, ...) has no finite instance set: it is refused when one chain of
 # "instance A was needed while instantiating B" holds the same declaration at three strictly
-# growing sorts, each containing the previous (see ``_grows``).  Counts and depth of legitimate
-# input are not limited; these two bounds are only a last safety net far beyond real theories.
+# growing sorts, each containing the previous (see ``_grows``), within ``CHAIN_WINDOW`` links
+# (so the check costs O(1) per instance, not the chain's length).  Counts and depth of
+# legitimate input are not limited; the two bounds below are only a last safety net far
+# beyond real theories (and catch a recursion cycle longer than the window).
+CHAIN_WINDOW = 64
 MAX_INSTANCES = 2_000_000
 MAX_SORT_DEPTH = 500
 
@@ -123,13 +126,14 @@ class _Mono:
         if any(_sort_depth(s) > MAX_SORT_DEPTH for s in targs):
             refuse(f"an instance sort nested more than {MAX_SORT_DEPTH} deep")
         seen: list[tuple] = []  # targs of the same declaration up the chain, newest first
-        node = self.current
-        while node is not None:
+        node, steps = self.current, 0
+        while node is not None and steps < CHAIN_WINDOW:
             if node.kind == kind and node.name == name:
                 seen.append(node.targs)
                 if len(seen) == 2:
                     break
             node = node.parent
+            steps += 1
         if len(seen) == 2 and _grows(seen[0], targs) and _grows(seen[1], seen[0]):
             from .printer import print_sort
 

@@ -15,6 +15,13 @@ Fair and robust by construction:
   record the time actually spent (``time_s``: the work; ``wall_s``: including the child's
   start-up); a summary line ``{"summary": ...}`` closes the file.  A bench killed halfway keeps
   every finished row, and ``resume=True`` skips them.
+
+Row fields: ``file``, ``system``, ``status`` (proved | refuted | unknown | error), ``time_s``
+(time spent on the problem), ``wall_s`` (including the child's start-up), ``peak_mb`` (the
+child's processes, summed, sampled), ``reason``; when a limit ended the problem, ``limit``
+(timeout | memory | crash) and ``phase`` (parse, sortcheck, solver start-up, gate, random
+testing, strong root, exploration, search, lemma exploration, solver NAME, ...); for ida-ns
+proofs ``steps``, ``leaf_solvers``, ``lemmas`` and ``certificate``.
 """
 
 from __future__ import annotations

@@ -274,3 +274,30 @@ def test_prove_bad_input_is_exit_2_with_location(tmp_path):
     f.write_text("(declare-datatype Nat ((Z) (S (p Nat))))\n(prove (= Z 3))\n")
     r = cli("prove", f, "--budget", "2")
     assert r.returncode == 2 and "bad.smt2:2" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_check_kills_a_solver_that_ignores_its_timeout(tmp_path):
+    """z3 spends its time in bignum rewriting of 40 nested squarings and does not stop at its
+    own timeout: the file's hard limit ends it, the row names the phase, the next file runs."""
+    a, b = tmp_path / "lets.smt2", tmp_path / "ok.smt2"
+    a.write_text(gen.nested_lets(40))
+    b.write_text("(prove (forall ((x Int)) (>= (* x x) 0)))\n")
+    r = cli("check", a, b, "--timeout", "1", "--json")
+    rows = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [x["file"] for x in rows] == [str(a), str(b)]
+    assert rows[0]["status"] == "unknown"
+    if rows[0].get("limit"):
+        assert r.returncode == 3 and rows[0]["phase"] == "solver"
+    assert rows[1]["status"] in ("proved", "unknown")
+
+
+@pytest.mark.slow
+def test_prove_thousands_of_definitions_ends_within_its_limit(tmp_path):
+    f = tmp_path / "defs.smt2"
+    f.write_text(gen.many_defs(1500))
+    r = cli("prove", f, "--budget", "2")
+    assert r.returncode in (0, 3) and "Traceback" not in r.stderr
+    line = r.stdout.strip().splitlines()[0]
+    assert "unknown" in line or "proved" in line
+    if r.returncode == 3:
+        assert "in phase '" in line

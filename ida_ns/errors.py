@@ -19,10 +19,8 @@ class SpecError(IdaNsError):
         self.col = col
         self.token = token
         where = f"{file}:{line}:{col}" if line else file
-        shown = token
         if token is not None and len(token) > 120:  # a 1 MB numeral stays out of messages
-            shown = f"{token[:60]}…{token[-20:]}"
-            tok = f" (at {shown!r}, {len(token)} characters)"
+            tok = f" (at {token[:60] + '…' + token[-20:]!r}, {len(token)} characters)"
         else:
             tok = f" (at {token!r})" if token is not None else ""
         super().__init__(f"{where}: {message}{tok}")

@@ -23,10 +23,9 @@ import z3
 
 from ida_ns.errors import SpecError, UnsupportedFeature
 from ida_ns.logic.ast import FunDef, Sort, Theory, Var
+from ida_ns.logic.bignum import int_to_decimal
 from ida_ns.logic.symbols import CTOR, DECLARED, DEFINED, SELECTOR, TESTER
 from ida_ns.verdict import Unknown, Verdict
-
-from ida_ns.logic.bignum import int_to_decimal
 
 from .base import TheoryCache, run_query
 from .query import Query

@@ -242,7 +242,10 @@ def test_cvc5_ind_answers_the_same_query_the_same_way_twice():
 
     b = get_backend("cvc5-ind")
     q = Query.from_problem(parse_text(PROP_24))
-    assert [b.prove(q, 60.0).status for _ in range(2)] == ["proved"] * 2
+    verdicts = [b.prove(q, 60.0) for _ in range(2)]
+    if any("timeout" in getattr(v, "reason", "") for v in verdicts):
+        pytest.skip(f"machine too loaded to tell (1 s of CPU took over 60 s): {verdicts}")
+    assert [v.status for v in verdicts] == ["proved"] * 2, verdicts
 
 
 # ---- the commands under their budget -----------------------------------------------------------

@@ -102,6 +102,7 @@ def _empty(tmp_path: Path) -> Path:
     return e
 
 
+@pytest.mark.slow
 def test_interrupted_bench_stops_at_once_and_keeps_rows(tmp_path):
     d = small_folder(tmp_path, 1)
     (d / "tower.smt2").write_text(gen.tower(40))

@@ -166,6 +166,9 @@ def run_tip_bench(folder: Path, budget_s: float = 5.0, jobs: int = 2, out: str |
     hard = hard_limit_s if hard_limit_s is not None else 1.5 * budget_s + STARTUP_GRACE_S
     done: list[dict] = []
     if out:
+        if not Path(out).parent.is_dir() or Path(out).is_dir():
+            raise BenchError(f"{out}: cannot write the rows there (no such folder, or it is a "
+                             f"folder)")
         if resume:
             done = read_rows(out)
             _drop_torn_tail(out)

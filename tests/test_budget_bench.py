@@ -90,6 +90,8 @@ def test_bad_arguments_are_clear_errors(tmp_path):
         run_tip_bench(d, systems=("vampire",), quiet=True)
     with pytest.raises(BenchError, match="no .smt2 files"):
         run_tip_bench(_empty(tmp_path), quiet=True)
+    with pytest.raises(BenchError, match="cannot write"):
+        run_tip_bench(d, out=str(tmp_path / "no" / "rows.jsonl"), quiet=True)
     bad = tmp_path / "old.json"
     bad.write_text('[\n{"file": "a"},\n{"file": "b"}\n]\n')
     with pytest.raises(BenchError, match="old.json:1"):

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .budget import phase
 from .errors import IdaNsError
 from .verdict import Proved, Refuted, Unknown, Verdict
 
@@ -39,13 +40,16 @@ def check_file(path: str | Path, pool, solver: str, timeout_s: float) -> CheckRo
     t0 = time.perf_counter()
     name = str(path)
     try:
+        phase("parse")
         problem = parse_file(path)
+        phase("sortcheck")
         sortcheck_problem(problem)
     except IdaNsError as e:
         return CheckRow(name, "error", solver, time.perf_counter() - t0, str(e))
     except OSError as e:
         return CheckRow(name, "error", solver, time.perf_counter() - t0,
                         f"{name}: cannot read: {e.strerror or e}")
+    phase("gate")
     report = check_consistency(problem.theory, prove=pool.prove, timeout_s=min(timeout_s, 2.0))
     verdict: Verdict = pool.prove(Query.from_problem(problem), timeout_s)
     if not report.ok and isinstance(verdict, Proved):

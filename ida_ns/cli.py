@@ -82,19 +82,6 @@ def _graph_path(text: str) -> str:
     return text
 
 
-def _read_problem(path: str):
-    """Parse and sort-check a problem file, ``-`` meaning standard input."""
-    from .logic.parser import parse_file, parse_text
-    from .logic.sortcheck import sortcheck_problem
-
-    if path == "-":
-        problem = parse_text(sys.stdin.read(), "<stdin>")
-    else:
-        problem = parse_file(path)
-    sortcheck_problem(problem)
-    return problem
-
-
 def _pool(solver: str, timeout_s: float, workers: int = 1):
     from solvers.pool import SolverPool
 
@@ -103,31 +90,40 @@ def _pool(solver: str, timeout_s: float, workers: int = 1):
 
 # ---- check -------------------------------------------------------------------------------
 def cmd_check(args) -> int:
-    from .check import check_file
+    # Each file runs in its own child under a hard limit and a memory cap (ida_ns/limited.py)
+    from .limited import run_check
+    from .logic.bignum import abbreviate_numerals
 
     rows = []
-    with _pool(args.solver, args.timeout) as pool:
-        for f in args.files:
-            if f == "-":
-                import tempfile
+    for f in args.files:
+        path, name = _stdin_to_file(f)
+        row, _ = run_check(path, args.solver, args.timeout, memory_mb=args.memory_mb)
+        if name != path:
+            row["file"] = name
+        rows.append(row)
+        if args.json:
+            print(json.dumps(row), flush=True)
+        else:
+            extra = row.get("reason") or ""
+            if row.get("counterexample"):
+                extra = "counterexample: " + ", ".join(
+                    f"{k} = {abbreviate_numerals(str(v))}"
+                    for k, v in row["counterexample"].items())
+            print(f"{row['status']:8} {row['time_s']:7.3f}s  {row['file']}  {extra}".rstrip(),
+                  flush=True)
+    return exit_code(r["status"] for r in rows)
 
-                with tempfile.NamedTemporaryFile("w", suffix=".smt2", delete=False) as tmp:
-                    tmp.write(sys.stdin.read())
-                row = check_file(tmp.name, pool, args.solver, args.timeout)
-                row = type(row)(**{**row.__dict__, "file": "<stdin>"})
-            else:
-                row = check_file(f, pool, args.solver, args.timeout)
-            rows.append(row)
-            if args.json:
-                print(json.dumps(row.as_dict()), flush=True)
-            else:
-                extra = row.reason or ""
-                if row.counterexample:
-                    extra = "counterexample: " + ", ".join(f"{k} = {v}"
-                                                          for k, v in row.counterexample)
-                print(f"{row.status:8} {row.time_s:7.3f}s  {row.file}  {extra}".rstrip(),
-                      flush=True)
-    return exit_code(r.status for r in rows)
+
+def _stdin_to_file(path: str) -> tuple[str, str]:
+    """``-`` is standard input: saved to a temporary file for the budgeted child.  Returns
+    (path to read, name to show)."""
+    if path != "-":
+        return path, path
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("w", suffix=".smt2", delete=False) as tmp:
+        tmp.write(sys.stdin.read())
+    return tmp.name, "<stdin>"
 
 
 # ---- gate --------------------------------------------------------------------------------
@@ -150,72 +146,23 @@ def cmd_gate(args) -> int:
 
 # ---- prove -------------------------------------------------------------------------------
 def cmd_prove(args) -> int:
-    from .prover.prover import ProverConfig, prove_problem
-    from .prover.render import render_result
-    from .prover.verify import Checker, VerdictCache
+    # The whole command runs in a child under its budget (ida_ns/limited.py)
+    from .limited import ProveOptions, run_prove
 
-    problem = _read_problem(args.file)
-    cfg = ProverConfig(budget_s=args.budget, solver=args.solver,
-                       leaf_timeout_s=args.leaf_timeout)
-    from contextlib import ExitStack
-
-    with ExitStack() as stack:
-        pool = stack.enter_context(_pool(args.solver, args.leaf_timeout, workers=args.workers))
-        checker = Checker.from_pool(pool, leaf_timeout_s=args.leaf_timeout,
-                                    cache=VerdictCache(args.cache) if args.cache else None)
-        strong = None
-        if args.strong != "none":
-            sp = stack.enter_context(_pool(args.strong, cfg.strong_s, workers=1))
-            strong = (args.strong, sp.prove_many)
-        result = prove_problem(problem, checker, cfg, strong=strong)
-    notes = _write_outputs(args, problem, result)
-    if args.json:
-        from .prover.render import result_json
-
-        print(json.dumps(result_json(args.file, result)))
+    path, name = _stdin_to_file(args.file)
+    opts = ProveOptions(budget_s=args.budget, solver=args.solver,
+                        leaf_timeout_s=args.leaf_timeout, strong=args.strong,
+                        workers=args.workers, json=args.json, cert=args.cert,
+                        graph=args.graph, cache=args.cache,
+                        name=name if name != path else None)
+    text, code, _, notes = run_prove(path, opts, memory_mb=args.memory_mb)
+    if code == EXIT_ERROR:
+        print(f"ida-ns: error: {text}", file=sys.stderr)
     else:
-        print(render_result(args.file, result))
+        print(text)
     for n in notes:
         print(n, file=sys.stderr)
-    return _STATUS_EXIT.get(result.status, EXIT_UNKNOWN)
-
-
-def _write_outputs(args, problem, result) -> list[str]:
-    """Write --cert and --graph for any verdict; returns notes on what was (not) written."""
-    from .prover.certificate import save_certificate
-    from .storage import atomic_write_json
-
-    notes = []
-    if args.cert:
-        if result.proof is not None:
-            save_certificate(args.cert, problem, result, args.solver)
-            notes.append(f"certificate written: {args.cert}")
-        elif getattr(result, "partial", None) is not None or result.status == "unknown":
-            from .prover.render import result_json
-
-            partial = {"format": "ida-ns-partial/1", "note": "not a certificate: the goal "
-                       "is unproved; open_goals lists what is left", **result_json(args.file,
-                                                                                  result)}
-            atomic_write_json(args.cert, partial)
-            notes.append(f"{result.status}: wrote the partial proof (not a certificate) to "
-                         f"{args.cert}")
-        else:
-            notes.append(f"{result.status}: no certificate written (nothing to certify)")
-    if args.graph:
-        from .prover.proof import export_graph, proof_graph
-
-        if result.proof is not None:
-            export_graph(proof_graph(result.proof, result.lemmas), args.graph)
-            notes.append(f"proof graph written: {args.graph}")
-        elif getattr(result, "partial", None) is not None:
-            from .prover.partial import partial_graph
-
-            export_graph(partial_graph(result.partial), args.graph)
-            notes.append(f"partial proof graph written: {args.graph}")
-        else:
-            notes.append(f"{result.status}: no graph written (no proof search took place: "
-                         f"{getattr(result.verdict, 'reason', '') or result.status})")
-    return notes
+    return code
 
 
 def cmd_check_proof(args) -> int:
@@ -235,7 +182,8 @@ def cmd_bench(args) -> int:
 
     run_tip_bench(Path(args.dir), budget_s=args.budget, jobs=args.jobs, out=args.json,
                   systems=tuple(args.systems.split(",")), cert_dir=args.certs,
-                  limit=args.limit)
+                  limit=args.limit, hard_limit_s=args.hard_limit,
+                  memory_mb=args.memory_mb, resume=args.resume)
     return 0
 
 
@@ -282,12 +230,15 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--solver", choices=SOLVERS, default="z3", help="solver")
     c.add_argument("--timeout", type=positive_float, default=5.0, help="seconds per file")
     c.add_argument("--json", action="store_true", help="one JSON object per file")
+    c.add_argument("--memory-mb", type=positive_int, default=4096,
+                   help="address-space cap of each file's process (MiB)")
     c.set_defaults(fn=cmd_check)
 
     c = sub.add_parser("gate", help="the consistency gate of each file's theory, with evidence")
     c.add_argument("files", nargs="+")
     c.add_argument("--json", action="store_true", help="one JSON object per file")
-    c.add_argument("--timeout", type=positive_float, default=10.0, help="seconds per file (whole gate)")
+    c.add_argument("--timeout", type=positive_float, default=10.0,
+                   help="seconds per file (whole gate)")
     c.add_argument("--solver", choices=("z3", "cvc5"), default="z3",
                    help="solver for obligation leaves and model search")
     c.set_defaults(fn=cmd_gate)
@@ -309,6 +260,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="export the proof graph (or partial proof graph), format by "
                         "extension: .json, .graphml, .dot/.gv")
     c.add_argument("--cache", help="on-disk verdict cache (JSON lines)")
+    c.add_argument("--memory-mb", type=positive_int, default=4096,
+                   help="address-space cap of the proving process (MiB); the budget's hard "
+                        "wall limit is enforced on it too")
     c.set_defaults(fn=cmd_prove)
 
     c = sub.add_parser("check-proof", help="re-verify a proof certificate independently")
@@ -325,8 +279,17 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("dir")
     b.add_argument("--budget", type=positive_float, default=5.0, help="seconds per problem")
     b.add_argument("--jobs", type=positive_int, default=2, help="problems in parallel")
-    b.add_argument("--json", required=True, help="write the per-problem rows here")
+    b.add_argument("--json", required=True,
+                   help="JSON Lines output: one row per (problem, system), appended as soon "
+                        "as it ends, then a summary line")
     b.add_argument("--systems", default="ida-ns,z3,cvc5-ind")
+    b.add_argument("--hard-limit", type=positive_float, default=None,
+                   help="seconds after which a problem's process is killed, whatever the "
+                        "system (default 1.5 x budget + 2)")
+    b.add_argument("--memory-mb", type=positive_int, default=4096,
+                   help="address-space cap of each problem's process (MiB)")
+    b.add_argument("--resume", action="store_true",
+                   help="keep the rows already in --json and run only the missing ones")
     b.add_argument("--certs", help="folder for ida-ns proof certificates")
     b.add_argument("--limit", type=positive_int, default=None, help="only the first N files")
     b.set_defaults(fn=cmd_bench)

@@ -578,7 +578,7 @@ def _smaller(v: Value, s: Sort, space: ValueSpace, fields: bool = True) -> Itera
     elif type(v) is int:
         if v != 0:
             yield 0
-            half = int(v / 2)
+            half = v // 2 if v > 0 else -(-v // 2)  # toward zero; exact for any size
             if half != 0:
                 yield half
             step = v - 1 if v > 0 else v + 1

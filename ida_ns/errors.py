@@ -19,7 +19,10 @@ class SpecError(IdaNsError):
         self.col = col
         self.token = token
         where = f"{file}:{line}:{col}" if line else file
-        tok = f" (at {token!r})" if token is not None else ""
+        if token is not None and len(token) > 120:  # a 1 MB numeral stays out of messages
+            tok = f" (at {token[:60] + '…' + token[-20:]!r}, {len(token)} characters)"
+        else:
+            tok = f" (at {token!r})" if token is not None else ""
         super().__init__(f"{where}: {message}{tok}")
 
 

@@ -186,12 +186,16 @@ class SolverPool:
     ``timeout_s``: default solver time limit per call.  ``grace_s``: extra wall time before the
     parent kills a worker (default ``max(1, timeout/2)``; cvc5's ``tlimit-per`` overshoots by
     tenths of a second).  ``memory_mb``: address-space limit (RLIMIT_AS) of each worker; a
-    bare worker with z3 and cvc5 loaded uses about 90 MiB of it.
+    bare worker with z3 and cvc5 loaded uses about 90 MiB of it.  ``wait_ready=False``
+    returns as soon as the workers are spawned (each is awaited at its first call), so
+    several pools can start side by side; a worker that fails to start then surfaces as
+    :class:`SolverCrashed` at that call.  Create pools in a thread that outlives them: a
+    worker is killed when the thread that spawned it exits (``PR_SET_PDEATHSIG``).
     """
 
     def __init__(self, solver: str = "z3", workers: int = 2, timeout_s: float = 2.0,
                  memory_mb: int | None = None, grace_s: float | None = None,
-                 startup_timeout_s: float = 120.0):
+                 startup_timeout_s: float = 120.0, wait_ready: bool = True):
         from . import BACKENDS
 
         if solver not in BACKENDS:
@@ -214,8 +218,28 @@ class SolverPool:
         self._finalizer = weakref.finalize(self, _reap, self._all)
         started = [self._spawn() for _ in range(workers)]
         for w in started:
-            self._await_ready(w)
+            if wait_ready:
+                self._await_ready(w)
             self._idle.put(w)
+
+    def wait_ready(self) -> None:
+        """Wait until every idle worker has started (see ``wait_ready=False``)."""
+        ws = []
+        while True:
+            try:
+                ws.append(self._idle.get_nowait())
+            except queue.Empty:
+                break
+        try:
+            for w in ws:
+                self._await_ready(w)
+        finally:
+            for w in ws:
+                if w.proc.poll() is None or w.ready:
+                    self._idle.put(w)
+                else:
+                    self._discard(w)
+                    self._idle.put(self._spawn())
 
     # ---- lifecycle -------------------------------------------------------------------------
     def __enter__(self) -> "SolverPool":

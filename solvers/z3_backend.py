@@ -23,6 +23,7 @@ import z3
 
 from ida_ns.errors import SpecError, UnsupportedFeature
 from ida_ns.logic.ast import FunDef, Sort, Theory, Var
+from ida_ns.logic.bignum import int_to_decimal
 from ida_ns.logic.symbols import CTOR, DECLARED, DEFINED, SELECTOR, TESTER
 from ida_ns.verdict import Unknown, Verdict
 
@@ -134,7 +135,8 @@ class Z3Theory(Lowering):
 
     # ---- Lowering primitives ---------------------------------------------------------------
     def int_lit(self, value: int):
-        return z3.IntVal(value, self.ctx)
+        # through text of any length: str(int) has a digit limit
+        return z3.IntVal(int_to_decimal(value), self.ctx)
 
     def bool_lit(self, value: bool):
         return z3.BoolVal(value, self.ctx)

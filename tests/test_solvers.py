@@ -134,8 +134,13 @@ def test_ground_arithmetic_on_nat(backend):
 def test_append_with_tip_name(backend):
     """``++`` is a legal name through both APIs."""
     assert prove(backend, LISTS, forall([xs], eq(app(NIL, xs), xs))).status == "proved"
+    # cvc5-ind proves associativity from a fresh solver in about 1.5 s of CPU (HO_ALL logic);
+    # it took 0.02 s only when the solver had just proved the query above (state carried
+    # across push/pop), which is gone: every cvc5 query now starts fresh.
+    ind = backend.name == "cvc5-ind"
     v = prove(backend, LISTS, forall([xs, ys, zs], eq(app(app(xs, ys), zs),
-                                                      app(xs, app(ys, zs)))), timeout=T)
+                                                      app(xs, app(ys, zs)))),
+              timeout=30.0 if ind else T)
     assert v.status == ("proved" if backend.name == "cvc5-ind" else "unknown")
 
 

@@ -75,6 +75,11 @@ class IntLit:
     value: int
     sort: Sort = field(default=INT, compare=False)
 
+    def __repr__(self) -> str:  # the dataclass repr, for integers of any size
+        from .bignum import int_to_decimal
+
+        return f"IntLit(value={int_to_decimal(self.value)}, sort={self.sort!r})"
+
 
 @dataclass(frozen=True)
 class BoolLit:

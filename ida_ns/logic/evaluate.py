@@ -61,7 +61,7 @@ from .ast import (App, BoolLit, HoApp, IntLit, Lambda, Let, Match, PatCon, Quant
 from .symbols import CTOR, DECLARED, DEFINED, SELECTOR, TESTER, symbol_table
 from .values import _new, _set_args, _set_ctor, _set_hash  # fast CtorVal construction
 from .values import (Closure, CtorVal, EvalAbort, OpaqueVal, TableFun, FunctionEquality, Interpretation, NotGround,
-                     OutOfFuel, Undetermined, Value, make_ctor, show_value, smt_equal,
+                     OutOfFuel, Undetermined, Value, ValueTooLarge, make_ctor, show_value, smt_equal,
                      value_space)
 
 __all__ = ["Evaluator", "EvalAbort", "OutOfFuel", "Undetermined", "NotGround",
@@ -73,6 +73,7 @@ DEFAULT_FUEL = 100_000  # function calls per evaluation
 DEFAULT_MAX_DEPTH = 5_000  # nested function calls per evaluation
 MAX_FRAMES = 400_000  # highest recursion limit a run sets (deeper runs end in OutOfFuel)
 FUEL_CHUNK = 2_048  # calls between two looks at the clock (when a deadline is set)
+MAX_INT_BITS = 1 << 18  # largest integer a product may yield (about 79,000 digits)
 QUANT_LIMIT = 4_096  # instances one quantifier evaluation may try
 WITNESS_DEPTH = 3  # depth of the small values tried for a quantifier over an infinite sort
 WITNESS_LIMIT = 24  # and how many of them per variable
@@ -729,6 +730,41 @@ def _fold(op):
     return build
 
 
+def checked_mul(a: int, b: int) -> int:
+    """``a * b``, refusing a product beyond ``MAX_INT_BITS`` bits before computing it.
+
+    Only multiplication can grow a value fast (squaring doubles its size: 40 nested squarings
+    of a small number have 2**40 digits); additions grow by a bit per step and every step of a
+    loop spends fuel.  The refusal is :class:`ValueTooLarge`, an :class:`OutOfFuel`: the
+    instance carries no information and is discarded.
+
+    >>> checked_mul(2 ** 40000, 2 ** 40000) == 2 ** 80000
+    True
+    >>> checked_mul(2 ** 200000, 2 ** 200000)
+    Traceback (most recent call last):
+    ...
+    ida_ns.logic.values.ValueTooLarge: integer product of about 400002 bits exceeds the evaluator's size bound (262144 bits)
+    """
+    if a.bit_length() + b.bit_length() > MAX_INT_BITS + 1:
+        raise ValueTooLarge(f"integer product of about {a.bit_length() + b.bit_length()} bits "
+                            f"exceeds the evaluator's size bound ({MAX_INT_BITS} bits)")
+    return a * b
+
+
+def _b_mul(fs, _eq):
+    mul = checked_mul
+    if len(fs) == 2:
+        a, b = fs
+        return lambda env: mul(a(env), b(env))
+
+    def fold(env):
+        r = fs[0](env)
+        for f in fs[1:]:
+            r = mul(r, f(env))
+        return r
+    return fold
+
+
 def _b_minus(fs, eq):
     if len(fs) == 1:
         a, = fs
@@ -779,7 +815,7 @@ def _b_abs(fs, _eq):
 _BUILTINS = {
     "not": _b_not, "and": _b_and, "or": _b_or, "=>": _b_implies, "xor": _b_xor,
     "ite": _b_ite, "=": _b_eq, "distinct": _b_distinct,
-    "+": _fold(operator.add), "-": _b_minus, "*": _fold(operator.mul),
+    "+": _fold(operator.add), "-": _b_minus, "*": _b_mul,
     "div": _fold(ediv), "mod": _fold(emod), "abs": _b_abs,
     "<": _chain(operator.lt), "<=": _chain(operator.le),
     ">": _chain(operator.gt), ">=": _chain(operator.ge),
@@ -805,4 +841,5 @@ class _stack_for:
         return False
 
 
-__all__ += ["ediv", "emod", "DEFAULT_FUEL", "DEFAULT_MAX_DEPTH"]
+__all__ += ["ediv", "emod", "checked_mul", "ValueTooLarge", "DEFAULT_FUEL", "DEFAULT_MAX_DEPTH",
+            "MAX_INT_BITS"]

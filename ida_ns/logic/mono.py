@@ -31,15 +31,51 @@ from .parser import (
 if TYPE_CHECKING:
     from .commands import CommandReader
 
-MAX_INSTANCES = 5000  # guards against polymorphic recursion (which has no finite instance set)
-MAX_SORT_DEPTH = 16
+# Polymorphic recursion (an instance of f that needs f at a strictly larger sort, which needs
+# f at a larger sort still, ...) has no finite instance set: it is refused when one chain of
+# "instance A was needed while instantiating B" holds the same declaration at three strictly
+# growing sorts, each containing the previous (see ``_grows``), within ``CHAIN_WINDOW`` links
+# (so the check costs O(1) per instance, not the chain's length).  Counts and depth of
+# legitimate input are not limited; the two bounds below are only a last safety net far
+# beyond real theories (and catch a recursion cycle longer than the window).
+CHAIN_WINDOW = 64
+MAX_INSTANCES = 2_000_000
+MAX_SORT_DEPTH = 500
 
 
 class _Inst:
-    __slots__ = ("kind", "name", "targs", "decl", "order")
+    __slots__ = ("kind", "name", "targs", "decl", "order", "parent")
 
-    def __init__(self, kind, name, targs, decl, order):
+    def __init__(self, kind, name, targs, decl, order, parent=None):
         self.kind, self.name, self.targs, self.decl, self.order = kind, name, targs, decl, order
+        self.parent = parent
+
+
+def _contains(big: Sort, small: Sort) -> bool:
+    """``small`` occurs in ``big`` (as the whole or as a nested argument)."""
+    stack = [big]
+    while stack:
+        s = stack.pop()
+        if s == small:
+            return True
+        stack.extend(s.args)
+    return False
+
+
+def _size(targs) -> int:
+    n, stack = 0, list(targs)
+    while stack:
+        s = stack.pop()
+        n += 1
+        stack.extend(s.args)
+    return n
+
+
+def _grows(small: tuple, big: tuple) -> bool:
+    """``big`` strictly larger than ``small`` with each sort of ``small`` inside the matching
+    sort of ``big`` (``list a`` -> ``list (list a)``)."""
+    return (len(small) == len(big) and _size(big) > _size(small)
+            and all(_contains(b, s) for s, b in zip(small, big)))
 
 
 def monomorphise(r: "CommandReader") -> Problem:
@@ -61,6 +97,7 @@ class _Mono:
         self.counter = 0
         self.names: dict[tuple, str] = {}  # instance key (+ ctor/selector) -> final name
         self.lazy: dict[tuple, Term] = {}  # per-instance bodies of lazy definitions
+        self.current: _Inst | None = None  # the instance being built (parent of new ones)
 
     # instances ------------------------------------------------------------------------------
     def need(self, kind: str, name: str, targs: tuple[Sort, ...]) -> tuple:
@@ -68,17 +105,42 @@ class _Mono:
         if key not in self.insts:
             assert not self.final, key
             decl = self.env.datatypes[name] if kind == "dt" else self.env.functions[name]
-            if len(self.insts) >= MAX_INSTANCES or any(
-                    _sort_depth(s) > MAX_SORT_DEPTH for s in targs):
-                raise UnsupportedFeature(
-                    f"instantiating {name} does not terminate (polymorphic recursion or a "
-                    f"nested datatype that grows without bound)", self.r.file,
-                    decl.loc.line, decl.loc.col, name)
+            if targs:
+                self._check_growth(kind, name, targs, decl)
             self.counter += 1
-            inst = _Inst(kind, name, targs, decl, (decl.index, self.counter))
+            inst = _Inst(kind, name, targs, decl, (decl.index, self.counter), self.current)
             self.insts[key] = inst
             self.work.append(inst)
         return key
+
+    def _check_growth(self, kind: str, name: str, targs: tuple, decl) -> None:
+        what = "datatype" if kind == "dt" else "function"
+
+        def refuse(why: str):
+            raise UnsupportedFeature(
+                f"cannot monomorphise {what} {name}: {why}", self.r.file, decl.loc.line,
+                decl.loc.col, name)
+
+        if len(self.insts) >= MAX_INSTANCES:
+            refuse(f"more than {MAX_INSTANCES} instances needed")
+        if any(_sort_depth(s) > MAX_SORT_DEPTH for s in targs):
+            refuse(f"an instance sort nested more than {MAX_SORT_DEPTH} deep")
+        seen: list[tuple] = []  # targs of the same declaration up the chain, newest first
+        node, steps = self.current, 0
+        while node is not None and steps < CHAIN_WINDOW:
+            if node.kind == kind and node.name == name:
+                seen.append(node.targs)
+                if len(seen) == 2:
+                    break
+            node = node.parent
+            steps += 1
+        if len(seen) == 2 and _grows(seen[0], targs) and _grows(seen[1], seen[0]):
+            from .printer import print_sort
+
+            chain = " -> ".join(" ".join(print_sort(s) for s in t)
+                                for t in (seen[1], seen[0], targs))
+            refuse(f"polymorphic recursion: it needs itself at ever larger sorts ({chain}, "
+                   f"...), which no finite set of instances covers")
 
     def name_of(self, key: tuple, member: str | None = None) -> str:
         if not self.final:
@@ -247,7 +309,9 @@ class _Mono:
 
         formulas()
         while self.work:
-            self.build(self.work.popleft())
+            self.current = self.work.popleft()
+            self.build(self.current)
+        self.current = None
         self.assign_names()
         self.final = True
 

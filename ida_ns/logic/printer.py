@@ -20,6 +20,8 @@ Dialects:
 
 from __future__ import annotations
 
+from .bignum import int_to_decimal
+
 import re
 
 from .ast import (
@@ -230,7 +232,8 @@ def _print_term(t: Term, dialect: str, names: _Names, env: dict) -> str:
             out.append("true" if x.value else "false")
             continue
         if isinstance(x, IntLit):
-            out.append(str(x.value) if x.value >= 0 else f"(- {-x.value})")
+            out.append(int_to_decimal(x.value) if x.value >= 0
+                       else f"(- {int_to_decimal(-x.value)})")
             continue
         if isinstance(x, _SetEnv):
             env = x.env

@@ -11,6 +11,8 @@ stack; callers may still bound the nesting depth with ``max_depth``.
 
 from __future__ import annotations
 
+from .bignum import decimal_to_int
+
 import re
 from bisect import bisect_right
 from typing import Union
@@ -204,7 +206,7 @@ def read_sexprs(text: str, file: str = "<input>", max_depth: int | None = None) 
             elif kind == "numeral":
                 if len(tok) > 1 and tok[0] == "0":
                     raise SpecError("numeral with a leading zero", file, line, col, tok)
-                atom = Atom(NUMERAL, int(tok), tok, line, col)
+                atom = Atom(NUMERAL, decimal_to_int(tok), tok, line, col)
             elif kind == "string":
                 atom = Atom(STRING, tok[1:-1].replace('""', '"'), tok, line, col)
             elif kind == "keyword":

@@ -31,6 +31,8 @@ True
 
 from __future__ import annotations
 
+from .bignum import int_to_decimal
+
 import itertools
 import random
 import weakref
@@ -66,6 +68,11 @@ class FunctionEquality(Undetermined):
 
 class OutOfFuel(EvalAbort):
     """The evaluation ran out of fuel (function calls) or of call depth."""
+
+
+class ValueTooLarge(OutOfFuel):
+    """A value would exceed the evaluator's size bound (e.g. an integer product of more than
+    ``MAX_INT_BITS`` bits): like running out of fuel, the instance gives no information."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -317,7 +324,7 @@ def show_value(v: Value) -> str:
         elif type(x) is bool:
             out.append("true" if x else "false")
         elif type(x) is int:
-            out.append(str(x) if x >= 0 else f"(- {-x})")
+            out.append(int_to_decimal(x) if x >= 0 else f"(- {int_to_decimal(-x)})")
         elif type(x) is OpaqueVal:
             out.append(smt_symbol(f"{x.sort}!val!{x.index}"))
         elif type(x) is TableFun:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from ..budget import phase
 from ..consistency import ConsistencyReport, check_consistency
 from ..logic.ast import Problem
 from ..verdict import Proved, Refuted, Unknown, Verdict
@@ -92,6 +93,7 @@ def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | Non
         return ProveResult(verdict, time_s=time.perf_counter() - t0, goal=root_goal, **kw)
 
     # 1. consistency gate
+    phase("gate")
     report = check_consistency(
         problem.theory,
         prove=lambda q, t: checker.prove_many([q], t)[0],
@@ -106,6 +108,7 @@ def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | Non
 
     goal = Goal(problem.theory, problem.goal)
     # 2. random testing (part of the symbolic layer: off in the --no-verify ablation)
+    phase("random testing")
     cex = None if accept_unverified else checker.counterexample(goal)
     if cex is not None:
         return done(Refuted(cex, solver="testing"), counterexample=cex, consistency=report)
@@ -113,6 +116,7 @@ def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | Non
     # 3. the strong closer on the root goal (a portfolio leaf), then search
     if strong is not None and cfg.strong_s > 0:
         name, prove_many = strong
+        phase("strong root")
         t = min(cfg.strong_s, max(0.05, deadline - time.perf_counter()))
         v = prove_many([goal.query()], t)[0]
         if isinstance(v, Proved):
@@ -127,6 +131,7 @@ def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | Non
     if cfg.explore:
         from .explore import Explorer
 
+        phase("exploration")
         explorer = Explorer(problem.theory, goal, seed=cfg.seed)
     conjectures = explorer.relevant if explorer else None
     if policy is None:
@@ -138,6 +143,7 @@ def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | Non
                     leaf_timeout_s=cfg.leaf_timeout_s)
     search = Search(checker, policy, budget, library, proved_cache, on_event, deadline,
                     accept_unverified)
+    phase("search")
     result = search.run(goal)
     stats = result.stats
     tried = proved = 0
@@ -145,6 +151,7 @@ def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | Non
     if not result.proved and explorer is not None:
         lemma_policy = Overseer(conjectures=None, source="H")
         pending = False  # lemmas proved since the goal was last searched
+        phase("lemma exploration")
         for conj in explorer.conjectures(deadline):
             if time.perf_counter() >= deadline - 0.05:
                 break

@@ -88,7 +88,10 @@ def render_result(file: str, result) -> str:
     if isinstance(v, Unknown):
         out.append(f"  reason: {v.reason}")
     if isinstance(v, Refuted) and v.counterexample:
-        out.append("  counterexample: " + ", ".join(f"{k} = {x}" for k, x in v.counterexample))
+        from ..logic.bignum import abbreviate_numerals  # the JSON output keeps full values
+
+        out.append("  counterexample: " + ", ".join(f"{k} = {abbreviate_numerals(str(x))}"
+                                                    for k, x in v.counterexample))
     if result.consistency is not None and result.consistency.status != "consistent":
         out.append(f"  theory: {result.consistency.status}: {result.consistency.reason}")
     if result.proof is not None:

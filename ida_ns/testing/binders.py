@@ -168,7 +168,7 @@ class _Gen:
         out = []
         for _ in range(n):
             pick = [x for x in prefer if x not in taken]
-            nm = self.r.choice(pick) if pick and self.r.random() < 0.7 else self.name(taken)
+            nm = self.r.choice(pick) if pick and self.r.random() < 0.85 else self.name(taken)
             taken.add(nm)
             out.append(Var(nm, NAT))
         return tuple(out)
@@ -177,6 +177,8 @@ class _Gen:
         from ida_ns.prover.goal import Goal
 
         r = self.r
+        if r.random() < 0.4:
+            return self.capture_shape(th)
         fixed = self.binders(r.randint(0, 3))
         scope = {v.name: v for v in fixed}
         hyps = tuple(self.formula(scope, r.randint(0, 2)) for _ in range(r.randint(0, 2)))
@@ -185,7 +187,7 @@ class _Gen:
         vs = self.binders(r.randint(1, 2), tuple(scope))
         inner = {**scope, **{v.name: v for v in vs}}
         body = self.formula(inner, 2)
-        if hyps and r.random() < 0.5:
+        if hyps and r.random() < 0.7:
             # The conclusion restates a hypothesis: the same names, but where a binder
             # shadows a fixed variable they now mean the binder (a capture would make the
             # two the same and the goal trivial).
@@ -193,13 +195,32 @@ class _Gen:
             body = r.choice([h, or_(h, self.atom(inner)), and_(h, self.atom(inner))])
         return Goal(th, forall(vs, body), hyps, fixed)
 
+    def capture_shape(self, th: Theory):
+        """The shape a capturing revert turns into a tautology: fixed ``a b``, a hypothesis
+        ``H(a, b)``, and a conclusion ``∀ b. H(a, b)`` whose binder ``b`` is a new variable
+        that merely shares the fixed one's name (reverting ``a`` must not identify them)."""
+        from ida_ns.prover.goal import Goal
+
+        r = self.r
+        fixed = self.binders(r.randint(2, 3))
+        scope = {v.name: v for v in fixed}
+        a, b = r.sample(fixed, 2)
+        pair = {a.name: a, b.name: b}
+        h = self.atom(pair) if r.random() < 0.5 else self.formula(scope, 1, quant=False)
+        if not {a, b} <= free_vars(h):
+            h = or_(eq(b, self.term({a.name: a}, 1)), h) if r.random() < 0.5 else and_(
+                not_(eq(b, self.term({a.name: a}, 1))), h)
+        hyps = (h,) + ((self.formula(scope, 1),) if r.random() < 0.3 else ())
+        body = r.choice([h, h, or_(h, self.atom(scope)), and_(h, self.atom(scope))])
+        return Goal(th, forall((b,), body), hyps, fixed)
+
     def step(self, goal):
         from ida_ns.prover.steps import Cases, Generalize, Induct, Lemma
 
         r = self.r
         names = sorted(set(goal.scope()) | {v.name for v in goal.fixed})
         risky = self.risky_reverts(goal)
-        if risky and r.random() < 0.5:
+        if risky and r.random() < 0.8:
             return Induct(r.choice(risky))
         k = r.random()
         if names and k < 0.55:

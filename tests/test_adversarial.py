@@ -629,3 +629,46 @@ def test_forged_certificates_family(true_certificate, pool, tmp_path_factory, ki
         assert not rep.ok, kind
     else:
         assert rep.goal == TRUE_GOALS[0]  # still the true goal, whatever the verdict
+
+
+# ---------------------------------------------------------------------------------------------
+# The front end: no goal is an error, and no input gets a traceback.
+
+
+@pytest.mark.parametrize("text, what", [("  ; only a comment\n", "empty"),
+                                        ("(declare-datatypes ((Nat 0)) (((Z) (S (p Nat)))))",
+                                         "only declarations")])
+def test_file_without_a_goal_is_an_error_not_a_verdict(tmp_path, text, what):
+    """Should fail: nothing to prove is an error (exit != 0, a message naming the file), in
+    check and prove; should succeed: the same file with a goal, and plain SMT-LIB with only
+    assertions (a satisfiability question, still a goal), get verdicts."""
+    bad = tmp_path / "nogoal.smt2"
+    bad.write_text(text)
+    r = _cli("check", bad, "--json")
+    assert r.returncode == 1 and json.loads(r.stdout)["status"] == "error"
+    assert "no goal" in json.loads(r.stdout)["reason"] and str(bad) in r.stdout
+    r = _cli("prove", bad, "--strong", "none")
+    assert r.returncode == 2 and "no goal" in r.stderr and "Traceback" not in r.stderr
+    good = tmp_path / "goal.smt2"
+    good.write_text(text + "\n(declare-const c Int)(assert (> c 0))(check-sat)")
+    r = _cli("check", good, "--json")
+    assert r.returncode == 0 and json.loads(r.stdout)["status"] == "refuted", r.stdout
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=SLOW_OK)
+@given(rng=st.randoms(use_true_random=False), require_goal=st.booleans())
+def test_front_end_random_programs_raise_only_ida_ns_errors(rng, require_goal):
+    """Grammar-shaped random programs (mostly ill-formed in some deep way) through the parser,
+    the monomorphiser and the sort checker: a problem, or an IdaNsError with a message --
+    never another exception (a traceback for the user)."""
+    from ida_ns.errors import IdaNsError
+    from ida_ns.logic.parser import parse_text
+    from ida_ns.logic.sortcheck import sortcheck_problem
+    from ida_ns.testing.frontend import random_program
+
+    text = random_program(rng)
+    TRIED["front_end_program"] += 1
+    try:
+        sortcheck_problem(parse_text(text, "<fuzz>", require_goal=require_goal))
+    except IdaNsError as e:
+        assert str(e).strip()

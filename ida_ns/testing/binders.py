@@ -79,6 +79,16 @@ class Bounded:
 
         self.ev = Evaluator(th)
         self.domain = [self.ev.eval(nat(i)) for i in range(k)]
+        self._facts: dict[int, tuple] = {}  # id(term) -> (term, has a quantifier, free vars)
+
+    def _info(self, t: Term) -> tuple:
+        hit = self._facts.get(id(t))
+        if hit is None or hit[0] is not t:
+            if len(self._facts) > 200_000:
+                self._facts.clear()
+            hit = self._facts[id(t)] = (t, any(isinstance(s, Quant) for s in subterms(t)),
+                                        tuple(free_vars(t)))
+        return hit
 
     def holds(self, t: Term, env: dict) -> bool:
         if isinstance(t, Quant):
@@ -88,8 +98,8 @@ class Bounded:
                 if self.holds(t.body, inner) is not want:
                     return not want
             return want
-        if isinstance(t, App) and t.fn in ("and", "or", "not", "=>") and any(
-                isinstance(s, Quant) for s in subterms(t)):
+        _, quantified, fvs = self._info(t)
+        if isinstance(t, App) and t.fn in ("and", "or", "not", "=>") and quantified:
             vals = [self.holds(a, env) for a in t.args]
             if t.fn == "and":
                 return all(vals)
@@ -98,7 +108,7 @@ class Bounded:
             if t.fn == "not":
                 return not vals[0]
             return (not vals[0]) or vals[1]
-        return bool(self.ev.eval(t, {v: env[v] for v in free_vars(t)}))
+        return bool(self.ev.eval(t, {v: env[v] for v in fvs}))
 
     def envs(self, vs) -> list[dict]:
         return [dict(zip(vs, vals)) for vals in itertools.product(self.domain, repeat=len(vs))]
@@ -262,12 +272,14 @@ class Violation:
     detail: str
 
 
-def judge_step(judge: Bounded, goal, step, subgoals) -> str | None:
-    """Why ``subgoals`` do not imply ``goal`` in the bounded semantics, or None."""
+def judge_step(judge: Bounded, goal, step, subgoals, counterexample=None) -> str | None:
+    """Why ``subgoals`` do not imply ``goal`` in the bounded semantics, or None.
+    ``counterexample`` replaces ``judge.counterexample`` (a memo, say)."""
     from ida_ns.prover.goal import split_forall
     from ida_ns.prover.steps import Generalize
 
-    cex = judge.counterexample(goal)
+    counterexample = counterexample or judge.counterexample
+    cex = counterexample(goal)
     if cex is None:
         return None  # a valid parent: any subgoals will do
     if isinstance(step, Generalize):
@@ -287,7 +299,7 @@ def judge_step(judge: Bounded, goal, step, subgoals) -> str | None:
             return None
         return None
     for s in subgoals:
-        if judge.counterexample(s) is not None:
+        if counterexample(s) is not None:
             return None
     return f"parent false at {_show(cex)} but all {len(subgoals)} subgoals bounded-valid"
 
@@ -311,6 +323,14 @@ def run_binder_family(rng: random.Random, th: Theory | None = None, judge: Bound
     gen = _Gen(rng)
     goal = gen.goal(th)
     bad: list[Violation] = []
+    memo: dict = {}
+
+    def cex(g):
+        k = (g.concl, g.hyps, g.fixed)
+        if k not in memo:
+            memo[k] = judge.counterexample(g)
+        return memo[k]
+
     for _ in range(walk):
         step = gen.step(goal)
         counts["steps"] += 1
@@ -324,12 +344,12 @@ def run_binder_family(rng: random.Random, th: Theory | None = None, judge: Bound
                 v.name for v in goal.forall_vars} and any(step.var == v.name
                                                           for v in goal.fixed):
             counts["reverts"] += 1
-        why = judge_step(judge, goal, step, subs)
+        why = judge_step(judge, goal, step, subs, cex)
         if why is not None:
             bad.append(Violation(goal.text(), step_text(step), why))
         if not subs:
             break
         # An adversary follows a false branch: that is where a proof of a false goal must go.
-        false = [s for s in subs if judge.counterexample(s) is not None]
+        false = [s for s in subs if cex(s) is not None]
         goal = rng.choice(false if false and rng.random() < 0.8 else subs)
     return bad

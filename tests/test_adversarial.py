@@ -672,3 +672,32 @@ def test_front_end_random_programs_raise_only_ida_ns_errors(rng, require_goal):
         sortcheck_problem(parse_text(text, "<fuzz>", require_goal=require_goal))
     except IdaNsError as e:
         assert str(e).strip()
+
+
+def test_found_proofs_are_replayed_through_the_rule_before_they_are_reported(pool):
+    """Should succeed: a proof the search found is admitted by the checker that closed its
+    leaves.  Should fail: the same tree before another checker (its leaves were never solved
+    there), a tree whose step was swapped so the children no longer are the rule's subgoals,
+    and a leaf credited to a lemma with no proof."""
+    import dataclasses
+
+    from ida_ns.prover.steps import Cases
+
+    p = problem(TRUE_GOALS[0])
+    goal = Goal(p.theory, p.goal)
+    checker = Checker.from_pool(pool, leaf_timeout_s=1.0)
+    r = prove_problem(p, checker, ProverConfig(budget_s=5, explore=False))
+    assert r.status == "proved"
+    assert checker.replay(goal, r.proof, r.lemmas) == []
+    other = Checker.from_pool(pool, leaf_timeout_s=1.0)
+    assert any("not closed by a z3 call" in b for b in other.replay(goal, r.proof, r.lemmas))
+    root = r.proof
+    assert root.children, "expected an induction at the root"
+    swapped = dataclasses.replace(root, step=Cases(root.step.var))
+    assert checker.replay(goal, swapped, r.lemmas)  # cases: no induction hypotheses
+    leaf = next(n for n in root.nodes() if isinstance(n.step, Direct))
+    lemma = problem(TRUE_GOALS[1]).goal  # closed, true, but proved nowhere here
+    forged = dataclasses.replace(root, children=tuple(
+        dataclasses.replace(c, step=Direct((lemma,))) if c is leaf else c
+        for c in root.children))
+    assert any("no proof here" in b for b in checker.replay(goal, forged, r.lemmas))

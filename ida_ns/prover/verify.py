@@ -288,3 +288,69 @@ class Checker:
             if self.on_event:
                 self.on_event("cache_retracted", {"query": k, "status": v.status})
         return bad
+
+    def admit(self, goal: Goal, proof, lemmas: dict) -> list[str]:
+        """The last word before a found proof is reported: re-run the leaves only a cache
+        vouched for (:meth:`confirm_cached`), then replay the whole proof through the kernel
+        (:meth:`replay`).  Returns the reasons to refuse it (empty: admit it)."""
+        return self.confirm_cached([proof, *lemmas.values()]) or self.replay(goal, proof, lemmas)
+
+    def replay(self, goal: Goal, proof, lemmas: dict) -> list[str]:
+        """Re-derive ``proof`` of ``goal`` (and each lemma's proof) with the one step rule,
+        :func:`ida_ns.prover.steps.apply_step`, independently of how the search assembled it:
+        every node's goal must be the subgoal the rule derives for it, every ``Direct`` leaf
+        must have been proved by a solver call in this process (not a cache), every lemma a
+        leaf uses must have a proof here, and lemma use must be acyclic.  So the search, the
+        policies and the cache can be wrong without a wrong proof being reported."""
+        from .steps import Direct, StepError, apply_step
+
+        bad: list[str] = []
+        uses: dict[object, set] = {}
+
+        def walk(root, g0: Goal, owner) -> None:
+            stack = [(root, g0)]
+            while stack:
+                n, g = stack.pop()
+                if n.goal != g:
+                    bad.append(f"a node's goal is not the subgoal the rule derives: {g.text()[:200]}")
+                    continue
+                try:
+                    subs = apply_step(n.step, g)
+                except StepError as e:
+                    bad.append(f"step does not apply: {e}")
+                    continue
+                if len(subs) != len(n.children):
+                    bad.append(f"step yields {len(subs)} subgoals, the proof has "
+                               f"{len(n.children)}")
+                    continue
+                if isinstance(n.step, Direct):
+                    for lemma in n.step.lemmas:
+                        if lemma not in lemmas:
+                            bad.append("a leaf uses a lemma that has no proof here")
+                        uses.setdefault(owner, set()).add(lemma)
+                    if leaf_key(g, n.step.lemmas, self.solver) not in self.solver_proved:
+                        bad.append(f"leaf not closed by a {self.solver} call in this run "
+                                   f"(recorded solver {n.solver!r}): {g.text()[:200]}")
+                stack.extend(zip(n.children, subs))
+
+        walk(proof, goal, None)
+        for lemma, p in lemmas.items():
+            walk(p, Goal(goal.theory, lemma), lemma)
+        # lemma use must be acyclic (a lemma proved from itself proves nothing)
+        state: dict = {}
+        for start in list(uses):
+            todo = [(start, iter(uses.get(start, ())))]
+            state[start] = 1
+            while todo:
+                node, it = todo[-1]
+                nxt = next(it, None)
+                if nxt is None:
+                    state[node] = 2
+                    todo.pop()
+                elif state.get(nxt) == 1:
+                    bad.append("circular lemma use")
+                    todo = []
+                elif state.get(nxt) is None:
+                    state[nxt] = 1
+                    todo.append((nxt, iter(uses.get(nxt, ()))))
+        return bad

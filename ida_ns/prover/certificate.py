@@ -96,7 +96,12 @@ def certificate_json(problem: Problem, proof: ProofNode, lemmas: dict[Term, Proo
 def save_certificate(path, problem: Problem, result, solver: str) -> None:
     from ..storage import atomic_write_json
 
-    atomic_write_json(path, certificate_json(problem, result.proof, result.lemmas, solver))
+    data = certificate_json(problem, result.proof, result.lemmas, solver)
+    report = getattr(result, "consistency", None)
+    if report is not None:  # the prover's evidence, for the reader: check-proof re-derives it
+        data["consistency"] = {"status": report.status, "reason": report.reason,
+                               "termination": list(report.termination)}
+    atomic_write_json(path, data)
 
 
 @dataclass
@@ -115,13 +120,14 @@ class CertificateReport:
     problem_file: str = ""  # the --problem file it was checked against, if any
     problem_match: bool = False  # that file's parsed problem is the certificate's
     cross: dict = field(default_factory=dict)  # second solver -> {status: leaves}
+    theory: str = ""  # the consistency gate's verdict, as re-derived by the checker
 
     def as_dict(self) -> dict:
         return {"file": self.path, "ok": self.ok, "goal": self.goal, "source": self.source,
                 "problem_hash": self.problem_hash, "problem_file": self.problem_file or None,
                 "problem_match": self.problem_match if self.problem_file else None,
                 "solver": self.solver, "leaves": self.leaves, "steps": self.steps,
-                "lemmas": self.lemmas, "cross": self.cross, "time_s": round(self.time_s, 3),
+                "lemmas": self.lemmas, "theory": self.theory, "cross": self.cross, "time_s": round(self.time_s, 3),
                 "failures": [{"where": w, "reason": r} for w, r in self.failures]}
 
     def render(self) -> str:
@@ -129,6 +135,8 @@ class CertificateReport:
                 f"{self.leaves} leaves re-proved with {self.solver}, {self.lemmas} lemmas, "
                 f"{self.time_s:.2f}s")
         lines = [head, f"  goal: {_clip(self.goal) if self.goal else '(problem unreadable)'}"]
+        if self.theory:
+            lines.append(f"  theory: {_clip(self.theory, 300)} (re-derived by the checker)")
         if self.problem_file and self.problem_match:
             lines.append(f"  problem: {self.problem_file} (the same parsed problem, hash "
                          f"{self.problem_hash[:16]}…)")
@@ -230,6 +238,7 @@ def _check(data: dict, rep: CertificateReport, prove_with, timeout_s: float,
     main = prove_with(default_solver)
     gate = check_consistency(problem.theory, prove=lambda q, t: main([q], t)[0],
                              timeout_s=timeout_s)
+    rep.theory = f"{gate.status}: {gate.reason}"
     if not gate.ok:
         rep.failures.append(("theory", f"consistency {gate.status}: {gate.reason}"))
         return

@@ -127,7 +127,8 @@ class CertificateReport:
                 "problem_hash": self.problem_hash, "problem_file": self.problem_file or None,
                 "problem_match": self.problem_match if self.problem_file else None,
                 "solver": self.solver, "leaves": self.leaves, "steps": self.steps,
-                "lemmas": self.lemmas, "theory": self.theory, "cross": self.cross, "time_s": round(self.time_s, 3),
+                "lemmas": self.lemmas, "theory": self.theory, "cross": self.cross,
+                "time_s": round(self.time_s, 3),
                 "failures": [{"where": w, "reason": r} for w, r in self.failures]}
 
     def render(self) -> str:

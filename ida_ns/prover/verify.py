@@ -312,7 +312,8 @@ class Checker:
             while stack:
                 n, g = stack.pop()
                 if n.goal != g:
-                    bad.append(f"a node's goal is not the subgoal the rule derives: {g.text()[:200]}")
+                    bad.append("a node's goal is not the subgoal the rule derives: "
+                               + g.text()[:200])
                     continue
                 try:
                     subs = apply_step(n.step, g)

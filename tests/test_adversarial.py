@@ -701,3 +701,27 @@ def test_found_proofs_are_replayed_through_the_rule_before_they_are_reported(poo
         dataclasses.replace(c, step=Direct((lemma,))) if c is leaf else c
         for c in root.children))
     assert any("no proof here" in b for b in checker.replay(goal, forged, r.lemmas))
+
+
+def test_check_isolates_a_crash_to_its_own_file(pool, tmp_path, monkeypatch):
+    """Should fail (that file): a bug underneath the gate on one file is an error row naming
+    the exception, not a traceback; should succeed: the next file still gets its verdict."""
+    import ida_ns.consistency as consistency
+    from ida_ns.check import check_file
+    from prover_fixtures import NAT_LIST
+
+    real = consistency.check_consistency
+    calls = []
+
+    def flaky(theory, *a, **kw):
+        calls.append(1)
+        if len(calls) == 1:
+            raise TypeError("simulated bug in the termination analysis")
+        return real(theory, *a, **kw)
+
+    monkeypatch.setattr(consistency, "check_consistency", flaky)
+    for name in ("a.smt2", "b.smt2"):
+        (tmp_path / name).write_text(NAT_LIST + f"(prove {TRUE_GOALS[1]})")
+    rows = [check_file(tmp_path / n, pool, "z3", 2.0) for n in ("a.smt2", "b.smt2")]
+    assert rows[0].status == "error" and "TypeError" in rows[0].reason
+    assert rows[1].status == "proved", rows[1]

@@ -15,6 +15,17 @@
    / survived (call completed, verdict not wrong, pool replaced the worker and still works).
 3. Fuzzing: mutated TIP files through the front end, mutated certificates through the checker:
    cases / outcomes / crashes (exceptions other than the documented ones).
+4. The kernel's families (issue 8): hostile binders against the step rule, judged in a bounded
+   semantics (:mod:`ida_ns.testing.binders`); grammar-shaped random programs through the front
+   end (:mod:`ida_ns.testing.frontend`); forged certificates, the capturing-revert certificate
+   and poisoned verdict caches (:mod:`ida_ns.testing.forgery`) against the checker and the
+   prover.  Then every family registered in :data:`FAMILY_MODULES` (the hook for other
+   hostile families, e.g. hostile theories for the termination analysis): a module there
+   defines ``TRUST_FAMILIES = {name: fn}`` with ``fn(n: int, seed: int) -> Counter``; keys
+   ``cases`` (hostile inputs tried), ``UNSOUND ...`` (must be 0) and ``CRASH ...`` (must be 0)
+   are summed into the totals, the rest printed as they are.
+
+``--sections 4`` runs only the kernel's part (``--quick`` shrinks every section).
 """
 
 from __future__ import annotations
@@ -383,12 +394,180 @@ def fuzz_certificates(pool, n: int, seed: int, tmp: Path) -> Counter:
 # --------------------------------------------------------------------------------------------
 
 
+# --------------------------------------------------------------------------------------------
+# 4. The kernel's families
+
+# Modules with more hostile families (see the docstring); absent ones are skipped with a note.
+FAMILY_MODULES = ("ida_ns.testing.hostile_theories",)
+
+
+def binder_family(walks: int, seed: int) -> Counter:
+    from ida_ns.testing.binders import Bounded, run_binder_family, theory
+
+    th = theory()
+    judge = Bounded(th)
+    c = Counter()
+    for i in range(walks):
+        rng = random.Random(seed * 1_000_003 + i)
+        try:
+            bad = run_binder_family(rng, th, judge, counts=c)
+        except Exception as e:
+            c[f"CRASH {type(e).__name__}: {str(e)[:60]}"] += 1
+            continue
+        c["UNSOUND step (subgoals bounded-valid, parent not)"] += len(bad)
+    return c
+
+
+def front_end_family(n: int, seed: int) -> Counter:
+    from ida_ns.errors import IdaNsError
+    from ida_ns.logic.parser import parse_text
+    from ida_ns.logic.sortcheck import sortcheck_problem
+    from ida_ns.testing.frontend import random_program
+
+    c = Counter()
+    rng = random.Random(seed)
+    for i in range(n):
+        text = random_program(rng)
+        try:
+            sortcheck_problem(parse_text(text, "<fuzz>", require_goal=bool(i % 2)))
+            c["parsed and sort-checked"] += 1
+        except IdaNsError:
+            c["IdaNsError (a message)"] += 1
+        except Exception as e:
+            c[f"CRASH {type(e).__name__}: {str(e)[:60]}"] += 1
+    return c
+
+
+def forgery_family(pool, rounds: int, seed: int, tmp: Path) -> Counter:
+    from ida_ns.prover.certificate import CertificateError, check_certificate, save_certificate
+    from ida_ns.prover.prover import ProverConfig, prove_problem
+    from ida_ns.prover.verify import Checker, VerdictCache
+    from ida_ns.testing.forgery import (CAPTURE_GOAL, FORGERIES, capture_certificate,
+                                        forge_certificate, poison_cache)
+
+    c = Counter()
+    rng = random.Random(seed)
+    # the capturing-revert certificate (hole 3)
+    cp = problem(CAPTURE_GOAL)
+    (tmp / "capture.json").write_text(json.dumps(capture_certificate(cp)))
+    rep = check_certificate(tmp / "capture.json", prove_many=pool.prove_many, timeout_s=2.0)
+    c["capture certificate: " + ("UNSOUND checked VALID" if rep.ok else "rejected")] += 1
+    # forged copies of a genuine certificate (hole 4)
+    p = problem(TRUE[0])
+    r = prove_problem(p, Checker.from_pool(pool, leaf_timeout_s=1.0),
+                      ProverConfig(budget_s=10, explore=False))
+    if r.status != "proved":
+        c["no certificate to forge (goal not proved)"] += 1
+        return c
+    save_certificate(tmp / "genuine.json", p, r, "z3")
+    genuine = json.loads((tmp / "genuine.json").read_text())
+    false_goals = HIDDEN_FALSE + PLAIN_FALSE + [CAPTURE_GOAL]
+    for _ in range(rounds):
+        for kind in FORGERIES:
+            target = problem(rng.choice(false_goals))
+            forged = forge_certificate(genuine, kind, rng, other_problem=target)
+            (tmp / "forged.json").write_text(json.dumps(forged))
+            c["cases"] += 1
+            try:
+                rep = check_certificate(tmp / "forged.json", prove_many=pool.prove_many,
+                                        timeout_s=1.0)
+                bound = check_certificate(tmp / "forged.json", prove_many=pool.prove_many,
+                                          timeout_s=1.0, problem=p)
+            except CertificateError:
+                c["forged: CertificateError"] += 1
+                continue
+            except Exception as e:
+                c[f"CRASH {type(e).__name__}"] += 1
+                continue
+            swapped = kind in ("other_goal", "other_theory")
+            if rep.ok and swapped:
+                c["UNSOUND forged certificate VALID for a false goal"] += 1
+            elif swapped and bound.ok:
+                c["UNSOUND --problem accepted a certificate for another problem"] += 1
+            else:
+                c[f"forged {kind}: {'VALID (genuine proof kept)' if rep.ok else 'rejected'}"] += 1
+    # poisoned caches: every leaf a search may try, claimed proved
+    for i in range(rounds):
+        text = false_goals[i % len(false_goals)]
+        fp = problem(text)
+        cache = tmp / f"poison{i}.jsonl"
+        c["cases"] += poison_cache(cache, fp, depth=i % 3)
+        checker = Checker.from_pool(pool, leaf_timeout_s=0.4, cache=VerdictCache(cache))
+        try:
+            res = prove_problem(fp, checker, ProverConfig(budget_s=2.5, leaf_timeout_s=0.4,
+                                                          seed=i))
+        except Exception as e:
+            c[f"CRASH poisoned cache {type(e).__name__}"] += 1
+            continue
+        c["poisoned cache: " + ("UNSOUND false goal proved" if res.status == "proved"
+                                else res.status)] += 1
+    return c
+
+
+def registered_families(n: int, seed: int) -> dict:
+    import importlib
+
+    out = {}
+    for name in FAMILY_MODULES:
+        try:
+            mod = importlib.import_module(name)
+        except ImportError:
+            out[name] = None
+            continue
+        for fam, fn in getattr(mod, "TRUST_FAMILIES", {}).items():
+            try:
+                out[f"{name}:{fam}"] = Counter(fn(n, seed))
+            except Exception as e:
+                out[f"{name}:{fam}"] = Counter({f"CRASH {type(e).__name__}: {e}"[:80]: 1})
+    return out
+
+
+def kernel_section(pool, q: bool, seed: int, tmp: Path) -> Counter:
+    """Section 4; returns the totals (hostile cases, unsound, crashes)."""
+    totals = Counter()
+
+    def report(title: str, c: Counter, cases: int) -> None:
+        print(f"  {title}")
+        for k, v in sorted(c.items()):
+            if k != "cases":
+                line("  " + k, v)
+        totals["hostile cases"] += cases
+        totals["unsound"] += sum(v for k, v in c.items() if k.startswith("UNSOUND"))
+        totals["crashes"] += sum(v for k, v in c.items() if k.startswith("CRASH"))
+
+    t0 = time.perf_counter()
+    b = binder_family(250 if q else 2600, seed)
+    report("binder clashes vs the step rule (bounded semantics, Nat values of size < 3)", b,
+           b["steps"])
+    line("time", f"{time.perf_counter() - t0:.1f}s")
+    t0 = time.perf_counter()
+    fe = front_end_family(1000 if q else 10000, seed)
+    report("random programs through parser, monomorphiser, sort checker", fe, sum(fe.values()))
+    line("time", f"{time.perf_counter() - t0:.1f}s")
+    t0 = time.perf_counter()
+    fg = forgery_family(pool, 1 if q else 4, seed, tmp)
+    report("forged certificates and poisoned caches (z3 pool)", fg, fg["cases"] + 1)
+    line("time", f"{time.perf_counter() - t0:.1f}s")
+    for name, c in registered_families(100 if q else 1000, seed).items():
+        if c is None:
+            print(f"  {name}: not installed (hook: see FAMILY_MODULES)")
+            continue
+        report(f"registered family {name}", c, c.get("cases", 0))
+    print()
+    line("kernel families: hostile steps/theories/files in all", totals["hostile cases"])
+    line("kernel families: false proofs / unsound outcomes", totals["unsound"])
+    line("kernel families: tracebacks (crashes)", totals["crashes"])
+    return totals
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="small run (about a minute)")
     ap.add_argument("--tip", type=Path, default=DEFAULT_TIP, help="TIP benchmark folder")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--sections", default="1,2,3,4", help="which sections to run (1-4)")
     args = ap.parse_args(argv)
+    sections = {int(x) for x in args.sections.split(",") if x.strip()}
     from solvers.pool import SolverPool
     from ida_ns.testing.hostile import SOUND_FAMILIES
 
@@ -398,6 +577,15 @@ def main(argv=None) -> int:
     t_start = time.perf_counter()
     tmp = Path(tempfile.mkdtemp(prefix="bench_trust_"))
     with SolverPool("z3", workers=2, timeout_s=1.0, memory_mb=1024, grace_s=0.5) as pool:
+        if 4 in sections:
+            print("4. the kernel's families (issue 8)")
+            kernel_section(pool, q, args.seed, tmp)
+            if sections == {4}:
+                print(f"\ntotal {time.perf_counter() - t_start:.1f}s")
+                return 0
+            print()
+        if 1 not in sections or 2 not in sections or 3 not in sections:
+            print("(sections 1-3 run together; pass --sections 1,2,3,4 or leave the default)")
         print("1. hostile proxy in the real search (z3 pool, 2 workers)")
         t0 = time.perf_counter()
         c = hostile_search(pool, goals, seeds, SOUND_FAMILIES, tmp)

@@ -50,8 +50,16 @@ def check_file(path: str | Path, pool, solver: str, timeout_s: float) -> CheckRo
         return CheckRow(name, "error", solver, time.perf_counter() - t0,
                         f"{name}: cannot read: {e.strerror or e}")
     phase("gate")
-    report = check_consistency(problem.theory, prove=pool.prove, timeout_s=min(timeout_s, 2.0))
-    verdict: Verdict = pool.prove(Query.from_problem(problem), timeout_s)
+    try:
+        report = check_consistency(problem.theory, prove=pool.prove,
+                                   timeout_s=min(timeout_s, 2.0))
+        verdict: Verdict = pool.prove(Query.from_problem(problem), timeout_s)
+    except IdaNsError as e:
+        return CheckRow(name, "error", solver, time.perf_counter() - t0, str(e))
+    except Exception as e:  # a bug underneath: this file's row says so, the others still run
+        return CheckRow(name, "error", solver, time.perf_counter() - t0,
+                        f"internal error (a bug in ida-ns, please report it): "
+                        f"{type(e).__name__}: {e}")
     if not report.ok and isinstance(verdict, Proved):
         # Nothing proved from an inconsistent (or not-known-consistent) theory is accepted.
         verdict = Unknown(f"proof not accepted: theory {report.status}: {report.reason}",

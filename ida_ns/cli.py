@@ -168,7 +168,15 @@ def cmd_prove(args) -> int:
 def cmd_check_proof(args) -> int:
     from .prover.certificate import check_certificate
 
-    report = check_certificate(args.cert, solver=args.solver, timeout_s=args.timeout)
+    expected = None
+    if args.problem:
+        from .logic.parser import parse_file
+        from .logic.sortcheck import sortcheck_problem
+
+        expected = parse_file(args.problem)
+        sortcheck_problem(expected)
+    report = check_certificate(args.cert, solver=args.solver, timeout_s=args.timeout,
+                               problem=expected, cross=args.cross)
     if args.json:
         print(json.dumps(report.as_dict()))
     else:
@@ -270,6 +278,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--solver", choices=SOLVERS, default=None,
                    help="solver for the leaves (default: the one that made the proof)")
     c.add_argument("--timeout", type=positive_float, default=5.0, help="seconds per leaf")
+    c.add_argument("--problem", metavar="FILE",
+                   help="refuse the certificate unless it is for exactly this problem "
+                        "(same parsed theory and goal)")
+    c.add_argument("--cross", nargs="?", const="auto", choices=("auto",) + SOLVERS,
+                   default=None, help="also re-prove every leaf with a second solver ('auto': "
+                                      "cvc5 for z3 leaves, z3 for cvc5 leaves)")
     c.add_argument("--json", action="store_true", help="print the report as JSON")
     c.set_defaults(fn=cmd_check_proof)
 
@@ -319,6 +333,11 @@ def main(argv: list[str] | None = None) -> int:
     except IdaNsError as e:
         print(f"ida-ns: error: {e}", file=sys.stderr)
         return EXIT_ERROR
+    except BrokenPipeError:  # output piped into a reader that quit (| head): not an error
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except OSError as e:
         name = getattr(e, "filename", None)
         where = f"{name}: " if name else ""

@@ -51,7 +51,12 @@ def _worker_entry() -> None:
 
     fd, solver, mem = sys.argv[1], sys.argv[2], sys.argv[3]
     _die_with_parent()
-    _worker_main(Connection(int(fd)), solver, int(mem) if mem != "-" else None)
+    try:
+        _worker_main(Connection(int(fd)), solver, int(mem) if mem != "-" else None)
+    except (BrokenPipeError, ConnectionResetError, EOFError):
+        # The parent closed its end (shutdown, or it exited before its death signal reached
+        # us): nobody is left to answer, and nothing went wrong worth a traceback.
+        os._exit(0)
 
 
 def _die_with_parent() -> None:

@@ -102,7 +102,7 @@ def test_prove_problem_survives_random_kills_and_hangs(pool, tmp_path, goal, tru
         wall = time.perf_counter() - t0
     assert sab.total > 0, "no fault was injected"
     # the call completes: its budget, plus a batch in flight killed at its limit
-    assert wall < budget + LEAF + GRACE + 5.0
+    assert wall < budget + LEAF + GRACE + 15.0  # generous: the machine may be loaded
     assert r.status != ("refuted" if true else "proved"), r.verdict
     drain_and_check(pool, sab.victims)
     assert pool.replaced - before >= 1
@@ -183,7 +183,7 @@ def test_one_fault_costs_one_unknown_and_the_search_completes(pool, clean_verdic
     unknowns = [sum(v["status"] == "unknown" for v in vs) for vs in (clean, verdicts)]
     assert unknowns[1] <= unknowns[0] + 1, (clean, verdicts)
     assert res.proved, res.reason
-    assert wall < 8
+    assert wall < 8 + 10  # the search's budget, plus a generous margin for load
     check_proof(p, SimpleNamespace(proof=res.proof, lemmas={}), pool, tmp_path)
     drain_and_check(pool)
 

@@ -54,11 +54,6 @@ def _check_invariants(out: Path) -> None:
     assert (out / "proxies" / "gen-001" / "card.json").exists()
 
 
-def _keys(out: Path) -> set:
-    return {(json.loads(l)["round"], json.loads(l)["problem"])
-            for l in (out / "traces.jsonl").read_text().splitlines()}
-
-
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
     out = tmp_path_factory.mktemp("ref") / "run"
@@ -69,13 +64,41 @@ def reference(tmp_path_factory):
 
 def _kill_and_resume(out: Path, kills: list[float]) -> None:
     first = True
+    kept: list[str] = []  # traces on disk after each kill: never lost by a resume
     for k in kills:
         _run(out, resume=not first, kill_after=k)
         first = False
+        kept.append(_lines(out))
         if (out / "state.json").exists() and json.loads(
                 (out / "state.json").read_text())["phase"] == "done":
             break
     _run(out, resume=not first, kill_after=None)
+    final = _lines(out)
+    for before in kept:
+        assert final.startswith(before), "a resume lost or rewrote a trace already on disk"
+
+
+def _lines(out: Path) -> str:
+    """The complete lines of traces.jsonl (a torn last line is the kill's, not a trace)."""
+    path = out / "traces.jsonl"
+    if not path.exists():
+        return ""
+    text = path.read_text()
+    return text[:text.rfind("\n") + 1]
+
+
+def _check_rounds(out: Path, ref: Path) -> None:
+    """Round 0 amplifies every training goal, round 1 exactly those round 0 left open.  Which
+    goals a round proves depends on wall-clock budgets (a loaded machine proves fewer), so the
+    comparison with the uninterrupted reference run is of this structure, not of outcomes."""
+    def rows(d: Path):
+        return [json.loads(l) for l in (d / "traces.jsonl").read_text().splitlines()]
+
+    got = rows(out)
+    r0 = {t["problem"] for t in got if t["round"] == 0}
+    assert r0 == {t["problem"] for t in rows(ref) if t["round"] == 0}
+    still_open = {t["problem"] for t in got if t["round"] == 0 and t["status"] == "unknown"}
+    assert {t["problem"] for t in got if t["round"] == 1} == still_open
 
 
 def test_killed_run_resumes_without_losing_or_duplicating_traces(reference, tmp_path):
@@ -84,7 +107,7 @@ def test_killed_run_resumes_without_losing_or_duplicating_traces(reference, tmp_
     out = tmp_path / "run"
     _kill_and_resume(out, [rng.uniform(0.3, 0.9) * duration])
     _check_invariants(out)
-    assert _keys(out) == _keys(ref)
+    _check_rounds(out, ref)
 
 
 @pytest.mark.slow
@@ -95,4 +118,4 @@ def test_many_random_kills(reference, tmp_path):
         out = tmp_path / f"run{i}"
         _kill_and_resume(out, sorted(rng.uniform(0.05, 1.0) * duration for _ in range(3)))
         _check_invariants(out)
-        assert _keys(out) == _keys(ref)
+        _check_rounds(out, ref)

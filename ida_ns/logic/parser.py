@@ -725,8 +725,13 @@ _SPECIAL = {
 # Public API
 
 
-def parse_file(path: str | Path) -> Problem:
-    """Parse an SMT-LIB 2.6 or TIP file into a monomorphic :class:`Problem`."""
+class NoGoal(SpecError):
+    """A problem file with nothing to prove (empty, or declarations and definitions only)."""
+
+
+def parse_file(path: str | Path, require_goal: bool = True) -> Problem:
+    """Parse an SMT-LIB 2.6 or TIP file into a monomorphic :class:`Problem`.  A file with no
+    goal is an error (:class:`NoGoal`) unless ``require_goal`` is False."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
@@ -734,24 +739,33 @@ def parse_file(path: str | Path) -> Problem:
         raise SpecError(f"file is not UTF-8 text ({e.reason})", str(p)) from None
     except OSError as e:
         raise SpecError(f"cannot read file: {e.strerror}", str(p)) from None
-    return parse_text(text, str(p))
+    return parse_text(text, str(p), require_goal=require_goal)
 
 
-def parse_text(text: str, file: str = "<input>") -> Problem:
+def parse_text(text: str, file: str = "<input>", require_goal: bool = False) -> Problem:
     """Parse benchmark text into a monomorphic :class:`Problem`.
 
     The goal is the conjunction of the ``prove``/``assert-not`` formulas; without those (plain
     SMT-LIB), the last ``(assert (not phi))`` gives the goal phi and the other assertions are
-    axioms; with no such assertion the goal is ``(not (and A1 ... An))``.  A bound variable
-    or parameter named like a theory symbol (legal shadowing in SMT-LIB) gets a fresh name.
+    axioms; with no such assertion the goal is ``(not (and A1 ... An))``.  With no
+    ``prove``/``assert-not``/``assert`` at all there is nothing to prove: the goal is
+    ``false`` (a theory-only text), or, with ``require_goal``, :class:`NoGoal` is raised.  A
+    bound variable or parameter named like a theory symbol (legal shadowing in SMT-LIB) gets
+    a fresh name.
     """
     from .commands import CommandReader  # the command layer; kept apart from term elaboration
 
     sxs = read_sexprs(text, file, max_depth=MAX_DEPTH)
+    reader = CommandReader(file)
     try:
-        return CommandReader(file).read(sxs)
+        problem = reader.read(sxs)
     except RecursionError:
         raise SpecError("input nested too deeply to process", file) from None
+    if require_goal and not reader.goals and not reader.asserts:
+        what = "is empty" if not sxs else "has only declarations and definitions"
+        raise NoGoal(f"no goal: the input {what}; add (prove FORMULA) (TIP) or "
+                     "(assert (not FORMULA)) (SMT-LIB) to say what to prove", file)
+    return problem
 
 
 _ENV_CACHE: dict[int, tuple[weakref.ref, Env]] = {}

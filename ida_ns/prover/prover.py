@@ -194,6 +194,13 @@ def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | Non
             _merge(stats, result.stats)
     if result.proved:
         used = used_lemmas(result.proof, library)
+        # The kernel's last word: cached leaves re-run, the proof replayed through the rule.
+        bad = [] if accept_unverified else checker.admit(goal, result.proof, used)
+        if bad:
+            return done(Unknown("proof not admitted: " + "; ".join(bad[:3]),
+                                solver=cfg.solver),
+                        consistency=report, stats=stats, conjectures_tried=tried,
+                        lemmas_proved=proved)
         return done(Proved(solver=cfg.solver, time_s=time.perf_counter() - t0),
                     proof=result.proof, lemmas=used, consistency=report, stats=stats,
                     conjectures_tried=tried, lemmas_proved=proved)

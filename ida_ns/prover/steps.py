@@ -9,7 +9,13 @@ valid, the goal is valid.  Each rule is stated next to its code:
   ``C(f1..fk)``: fresh fixed variables for the fields, one induction hypothesis
   ``∀ others. B[x:=fi]`` per field of the same sort as ``x``, conclusion
   ``∀ others. B[x:=C(f1..fk)]``.  If ``x`` is a fixed variable it is first *reverted*: the
-  hypotheses mentioning it move into the conclusion as premises (an equivalence).
+  hypotheses mentioning it move into the conclusion as premises (an equivalence, because the
+  conclusion's binders are first renamed apart from every fixed and hypothesis name: nothing
+  moved under a binder is captured).
+
+Every binder a rule builds is capture-avoiding: fresh names (:func:`_fresh`) avoid every free
+and bound name of the goal and every theory symbol, and every substitution is
+:func:`ida_ns.logic.ast.substitute` (capture-avoiding).
 * ``Cases(x)``: the same without induction hypotheses (for a fixed ``x``, it is substituted
   in the hypotheses too).
 * ``Lemma(L)``: subgoals ``L`` and ``goal + L as hypothesis``.  A lemma without free variables is
@@ -129,14 +135,49 @@ def _fresh(goal: Goal) -> NameSupply:
     return NameSupply(used)
 
 
+def _bind_apart(vs: tuple[Var, ...], body: Term, avoid: set[str],
+                supply: NameSupply) -> tuple[tuple[Var, ...], Term]:
+    """The binders ``vs`` of ``body``, alpha-renamed so that none is named like anything in
+    ``avoid`` (nor like an earlier binder of ``vs``): ``∀ vs. body`` and the result are the
+    same formula, and a term with free names in ``avoid`` can then be put under the binders
+    without being captured.  A binder repeated (same name and sort) is shadowed by its later
+    copy, so the earlier one binds nothing and is dropped."""
+    kept = tuple(v for i, v in enumerate(vs) if v not in vs[i + 1:])
+    sub: dict[Var, Term] = {}
+    out = []
+    taken = set(avoid)
+    for v in kept:
+        if v.name in taken:
+            nv = Var(supply.fresh(v.name), v.sort)
+            sub[v] = nv
+            v = nv
+        taken.add(v.name)
+        out.append(v)
+    return tuple(out), substitute(body, sub)
+
+
 def _revert(goal: Goal, x: Var) -> Goal:
-    """Move a fixed variable (and the hypotheses that mention it) back into the conclusion."""
+    """Move a fixed variable (and the hypotheses that mention it) back into the conclusion.
+
+    Capture-avoiding: the conclusion's binders are first renamed apart from every fixed
+    variable and every name free in a hypothesis, so that a hypothesis moved under them keeps
+    meaning what it meant (a binder named like another fixed variable would otherwise capture
+    that variable's occurrences in the hypothesis, and the reverted goal would be weaker than
+    the goal)."""
+    scope = frozenset(goal.fixed)
+    for h in goal.hyps:
+        loose = free_vars(h) - scope
+        if loose:
+            raise StepError(f"hypothesis has free variables {sorted(v.name for v in loose)} "
+                            "that are not fixed in the goal")
     mention = tuple(h for h in goal.hyps if x in free_vars(h))
     keep = tuple(h for h in goal.hyps if x not in free_vars(h))
     others = tuple(v for v in goal.fixed if v != x)
     vs, body = split_forall(goal.concl)
-    if x in vs:
-        raise StepError(f"variable {x.name!r} is both fixed and quantified")
+    avoid = {v.name for v in goal.fixed}
+    for h in goal.hyps:
+        avoid |= {v.name for v in free_vars(h)}
+    vs, body = _bind_apart(vs, body, avoid, _fresh(goal))
     new = forall((x,) + vs, implies(and_(*mention), body) if mention else body)
     return Goal(goal.theory, new, keep, others)
 

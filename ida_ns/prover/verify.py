@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 import time
 from dataclasses import dataclass
@@ -55,8 +56,18 @@ def leaf_key(goal: Goal, lemmas: tuple[Term, ...], solver: str) -> str:
 _FAULT_WORDS = re.compile(r"crash|garbage|memory|died|exit|reply|signal|budget", re.I)
 
 
+_CACHE_STATUSES = ("proved", "refuted", "unknown")
+
+
 class VerdictCache:
-    """Leaf verdicts by canonical key; optionally persisted as JSON lines at ``path``."""
+    """Leaf verdicts by canonical key; optionally persisted as JSON lines at ``path``.
+
+    A cache is an accelerator, never evidence.  Its key hashes the whole query (theory,
+    conclusion, hypotheses, fixed variables, lemmas, solver), but anyone who can write the file
+    can write a line for any key: so a cached ``proved`` only lets the search go on, and the
+    :class:`Checker` re-runs every cached ``proved`` leaf that ends up on a reported proof
+    (:meth:`Checker.confirm_cached`); a line that fails that re-check is retracted.  A cached
+    ``refuted``/``unknown`` can only cost a proof, never make one."""
 
     def __init__(self, path: str | Path | None = None):
         self.path = Path(path) if path else None
@@ -66,24 +77,46 @@ class VerdictCache:
         if self.path and self.path.exists():
             from ..storage import read_jsonl
 
-            for row in read_jsonl(self.path).records:
-                self.mem[row["key"]] = (row["status"], float(row.get("timeout_s", 0)))
+            for i, row in enumerate(read_jsonl(self.path).records, start=1):
+                self._load_row(row, i)
 
-    def get(self, key: str, timeout_s: float) -> Verdict | None:
+    def _load_row(self, row, lineno: int) -> None:
+        from ..storage import StorageError
+
+        where = f"{self.path}:{lineno}"
+        if not isinstance(row, dict) or not isinstance(row.get("key"), str):
+            raise StorageError(f"{where}: verdict cache line needs a string 'key'")
+        status = row.get("status")
+        if status == "retracted":
+            self.mem.pop(row["key"], None)
+            return
+        t = row.get("timeout_s", 0)
+        if status not in _CACHE_STATUSES or isinstance(t, bool) or not isinstance(
+                t, (int, float)) or not math.isfinite(t) or t < 0:
+            raise StorageError(f"{where}: verdict cache line has status {status!r} and "
+                               f"timeout_s {t!r} (want one of {', '.join(_CACHE_STATUSES)} "
+                               "and a finite number >= 0)")
+        self.mem[row["key"]] = (status, float(t))
+
+    def get(self, key: str, timeout_s: float, solver: str = "") -> Verdict | None:
+        """The cached verdict, reported under ``solver`` (the solver the key was made for:
+        a certificate names that solver, and check-proof re-runs the leaf with it), with
+        ``stats`` marking it as cached."""
         hit = self.mem.get(key)
         if hit is None:
             self.misses += 1
             return None
         status, t = hit
+        cached = (("cached", True),)
         if status == "proved":
             self.hits += 1
-            return Proved(solver="cache")
+            return Proved(solver=solver, stats=cached)
         if status == "refuted":
             self.hits += 1
-            return Refuted(solver="cache")
+            return Refuted(solver=solver)
         if status == "unknown" and t >= timeout_s:
             self.hits += 1
-            return Unknown("cached: unknown at this time limit", solver="cache")
+            return Unknown("cached: unknown at this time limit", solver=solver)
         self.misses += 1
         return None
 
@@ -94,11 +127,18 @@ class VerdictCache:
         if old and old[0] in ("proved", "refuted"):
             return
         self.mem[key] = (verdict.status, timeout_s)
+        self._append({"key": key, "status": verdict.status, "timeout_s": timeout_s})
+
+    def retract(self, key: str) -> None:
+        """Forget a verdict that did not re-check (and record that in the file)."""
+        if self.mem.pop(key, None) is not None:
+            self._append({"key": key, "status": "retracted"})
+
+    def _append(self, row: dict) -> None:
         if self.path:
             from ..storage import append_line_durable
 
-            append_line_durable(self.path, json.dumps(
-                {"key": key, "status": verdict.status, "timeout_s": timeout_s}))
+            append_line_durable(self.path, json.dumps(row))
 
 
 class Checker:
@@ -121,6 +161,9 @@ class Checker:
         self.deadline: float | None = None  # set by a search: no check runs past it
         self.solver_calls = 0
         self.solver_time_s = 0.0
+        # Leaf keys the cache answered "proved" that no solver has re-run in this process.
+        self.unconfirmed: set[str] = set()
+        self.solver_proved: set[str] = set()  # leaf keys a solver proved in this process
 
     @classmethod
     def from_pool(cls, pool, **kw) -> "Checker":
@@ -177,9 +220,11 @@ class Checker:
         todo, keys = [], []
         for i, (g, lemmas) in enumerate(items):
             k = leaf_key(g, lemmas, self.solver)
-            hit = self.cache.get(k, timeout_s)
+            hit = self.cache.get(k, timeout_s, self.solver)
             if hit is not None:
                 out[i] = hit
+                if isinstance(hit, Proved) and k not in self.solver_proved:
+                    self.unconfirmed.add(k)
             else:
                 todo.append(i)
                 keys.append(k)
@@ -200,9 +245,113 @@ class Checker:
             self.solver_calls += len(chunk)
             for i, k, v in zip(chunk, ckeys, verdicts):
                 out[i] = v
+                if isinstance(v, Proved):
+                    self.solver_proved.add(k)
                 self.cache.put(k, v, t)
                 if self.on_event:
                     self.on_event("verdict", {"query": k, "status": v.status,
                                               "solver": v.solver, "version": v.version,
                                               "time_s": round(v.time_s, 4)})
         return out  # type: ignore[return-value]
+
+    def confirm_cached(self, proofs: Sequence, timeout_s: float | None = None) -> list[str]:
+        """Re-run, with the solver and no cache, every leaf of ``proofs`` (ProofNode trees)
+        that only the cache said was proved.  Returns one line per leaf that did not re-check
+        (its cache entry is retracted); empty when the proofs rest on real solver runs only.
+        Call it before reporting a proof found with a cache."""
+        from .steps import Direct
+
+        todo: list[tuple[str, Goal, tuple[Term, ...]]] = []
+        seen = set()
+        for tree in proofs:
+            for n in tree.nodes():
+                if not isinstance(n.step, Direct):
+                    continue
+                k = leaf_key(n.goal, n.step.lemmas, self.solver)
+                if k in self.unconfirmed and k not in seen:
+                    seen.add(k)
+                    todo.append((k, n.goal, n.step.lemmas))
+        if not todo:
+            return []
+        t = max(self.leaf_timeout_s, 0.5) if timeout_s is None else timeout_s
+        verdicts = self.prove_many([g.query(ls) for _, g, ls in todo], t)
+        self.solver_calls += len(todo)
+        bad = []
+        for (k, g, _), v in zip(todo, verdicts):
+            self.unconfirmed.discard(k)
+            if isinstance(v, Proved):
+                self.solver_proved.add(k)
+                continue
+            self.cache.retract(k)
+            bad.append(f"cached 'proved' not re-proved by {self.solver} ({v.status}): "
+                       f"{g.text()[:200]}")
+            if self.on_event:
+                self.on_event("cache_retracted", {"query": k, "status": v.status})
+        return bad
+
+    def admit(self, goal: Goal, proof, lemmas: dict) -> list[str]:
+        """The last word before a found proof is reported: re-run the leaves only a cache
+        vouched for (:meth:`confirm_cached`), then replay the whole proof through the kernel
+        (:meth:`replay`).  Returns the reasons to refuse it (empty: admit it)."""
+        return self.confirm_cached([proof, *lemmas.values()]) or self.replay(goal, proof, lemmas)
+
+    def replay(self, goal: Goal, proof, lemmas: dict) -> list[str]:
+        """Re-derive ``proof`` of ``goal`` (and each lemma's proof) with the one step rule,
+        :func:`ida_ns.prover.steps.apply_step`, independently of how the search assembled it:
+        every node's goal must be the subgoal the rule derives for it, every ``Direct`` leaf
+        must have been proved by a solver call in this process (not a cache), every lemma a
+        leaf uses must have a proof here, and lemma use must be acyclic.  So the search, the
+        policies and the cache can be wrong without a wrong proof being reported."""
+        from .steps import Direct, StepError, apply_step
+
+        bad: list[str] = []
+        uses: dict[object, set] = {}
+
+        def walk(root, g0: Goal, owner) -> None:
+            stack = [(root, g0)]
+            while stack:
+                n, g = stack.pop()
+                if n.goal != g:
+                    bad.append("a node's goal is not the subgoal the rule derives: "
+                               + g.text()[:200])
+                    continue
+                try:
+                    subs = apply_step(n.step, g)
+                except StepError as e:
+                    bad.append(f"step does not apply: {e}")
+                    continue
+                if len(subs) != len(n.children):
+                    bad.append(f"step yields {len(subs)} subgoals, the proof has "
+                               f"{len(n.children)}")
+                    continue
+                if isinstance(n.step, Direct):
+                    for lemma in n.step.lemmas:
+                        if lemma not in lemmas:
+                            bad.append("a leaf uses a lemma that has no proof here")
+                        uses.setdefault(owner, set()).add(lemma)
+                    if leaf_key(g, n.step.lemmas, self.solver) not in self.solver_proved:
+                        bad.append(f"leaf not closed by a {self.solver} call in this run "
+                                   f"(recorded solver {n.solver!r}): {g.text()[:200]}")
+                stack.extend(zip(n.children, subs))
+
+        walk(proof, goal, None)
+        for lemma, p in lemmas.items():
+            walk(p, Goal(goal.theory, lemma), lemma)
+        # lemma use must be acyclic (a lemma proved from itself proves nothing)
+        state: dict = {}
+        for start in list(uses):
+            todo = [(start, iter(uses.get(start, ())))]
+            state[start] = 1
+            while todo:
+                node, it = todo[-1]
+                nxt = next(it, None)
+                if nxt is None:
+                    state[node] = 2
+                    todo.pop()
+                elif state.get(nxt) == 1:
+                    bad.append("circular lemma use")
+                    todo = []
+                elif state.get(nxt) is None:
+                    state[nxt] = 1
+                    todo.append((nxt, iter(uses.get(nxt, ()))))
+        return bad

@@ -15,6 +15,11 @@ component could:
 * :class:`Saboteur` is a thread that SIGKILLs or SIGSTOPs (hangs) the live workers of a
   :class:`solvers.pool.SolverPool` at random moments.
 
+More hostile families live beside this module: :mod:`ida_ns.testing.binders` (binder names
+clashing with fixed variables, against the step rule, judged in a bounded semantics),
+:mod:`ida_ns.testing.forgery` (forged certificates, poisoned verdict caches) and
+:mod:`ida_ns.testing.frontend` (grammar-shaped random programs for the parser).
+
 Nothing here decides what is correct: tests pair these inputs with the real gate, search,
 certificate checker and pool, and check their verdicts.  Hypothesis is imported only by the
 functions that return strategies.
@@ -498,7 +503,30 @@ def _shadow(v: Vocab, r: random.Random) -> str:
     return r.choice([t, l_, "induct x"])
 
 
+def _binder_clash(v: Vocab, r: random.Random) -> str:
+    """The capturing-revert attack in text: lemmas that restate a hypothesis or the goal's
+    body under a binder named like a fixed variable (so the name now means the binder), and
+    ``induct``/``cases`` on fixed variables, which revert hypotheses under the conclusion's
+    binders.  With a capturing revert, these steps proved ``∀ n y. n = Z ∨ y = Z``."""
+    if not v.vars:
+        return "induct x"
+    name, sort = r.choice(v.vars)
+    others = [n for n, _ in v.vars if n != name]
+    k = r.random()
+    if k < 0.4:
+        return f"{r.choice(['induct', 'induct', 'cases'])} {r.choice(v.vars)[0]}"
+    if k < 0.7 and v.hyps:
+        h = r.choice(v.hyps)
+        return f"lemma (forall (({name} {sort})) {h})"
+    body = v.body()
+    if others and r.random() < 0.5:
+        o = r.choice(others)
+        return f"lemma (forall (({name} {sort})) (or (= {name} {name}) {_tokens_renamed(body, o, name)}))"
+    return f"lemma (forall (({name} {sort})) {body})"
+
+
 FAMILIES: dict[str, Callable[[Vocab, random.Random], str]] = {
+    "binder_clash": _binder_clash,
     "injection": _injection, "quoted": _quoted, "false_lemma": _false_lemma,
     "small_only": _small_only, "large_only": _large_only, "wrong_sort": _wrong_sort,
     "unknown_symbol": _unknown_symbol, "huge": _huge, "deep": _deep, "circular": _circular,

@@ -226,3 +226,26 @@ def judge(text: str, fuel: int = 3000) -> Judgement:
             except Exception:
                 continue  # undetermined (e.g. a selector on the wrong constructor)
     return Judgement(text, True, False)
+
+
+def termination_family(n: int, seed: int):
+    """``n`` hostile theories from ``seed`` judged (for ``benchmarks/bench_trust.py``): a
+    Counter with ``cases``, how many the gate called terminating, ``UNSOUND ...`` (a
+    terminating claim whose bounded evaluation diverges) and ``CRASH ...`` (an exception)."""
+    from collections import Counter
+
+    c: Counter = Counter()
+    for i in range(n):
+        text, _ = hostile_theory_text(seed * 1_000_003 + i)
+        j = judge(text)
+        c["cases"] += 1
+        c["judged terminating"] += j.terminates
+        if j.error:
+            c[f"CRASH {j.error[:60]}"] += 1
+        elif j.wrong:
+            c["UNSOUND terminates, but bounded evaluation diverges"] += 1
+    return c
+
+
+# The hook read by benchmarks/bench_trust.py (FAMILY_MODULES).
+TRUST_FAMILIES = {"hostile theories (termination)": termination_family}

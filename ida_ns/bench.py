@@ -7,7 +7,6 @@ import json
 import os
 import time
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 _STATE: dict = {}
@@ -78,7 +77,8 @@ def _one(path: str, system: str) -> dict:
 
 def run_tip_bench(folder: Path, budget_s: float = 5.0, jobs: int = 2, out: str | None = None,
                   systems: tuple[str, ...] = ("ida-ns", "z3", "cvc5-ind"),
-                  cert_dir: str | None = None, limit: int | None = None) -> list[dict]:
+                  cert_dir: str | None = None, limit: int | None = None,
+                  executor: str = "local", ray_address: str | None = None) -> list[dict]:
     files = sorted(str(p) for p in Path(folder).rglob("*.smt2"))
     if limit:
         files = files[:limit]
@@ -89,16 +89,17 @@ def run_tip_bench(folder: Path, budget_s: float = 5.0, jobs: int = 2, out: str |
     tasks = [(f, s) for f in files for s in systems]
     rows: list[dict] = []
     t0 = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_init,
-                             initargs=(budget_s, cert_dir, systems)) as ex:
-        futs = {ex.submit(_one, f, s): (f, s) for f, s in tasks}
-        for i, fut in enumerate(as_completed(futs), 1):
-            f, s = futs[fut]
-            try:
-                row = fut.result()
-            except Exception as e:  # a crashed job is a row, not a lost run
-                row = {"file": f, "system": s, "status": "error", "time_s": budget_s,
-                       "reason": f"{type(e).__name__}: {e}"}
+    from .executors import make_executor
+
+    with make_executor(executor, jobs, address=ray_address) as ex:
+        results = ex.map_unordered(_one, tasks, init=_init, init_args=(budget_s, cert_dir, systems))
+        for i, res in enumerate(results, 1):
+            f, s = tasks[res.index]
+            # a crashed job is a row, not a lost run (a lost worker was retried first)
+            row = res.value if res.ok else {"file": f, "system": s, "status": "error",
+                                            "time_s": budget_s, "reason": res.failure}
+            if res.attempts > 1:
+                row["attempts"] = res.attempts
             rows.append(row)
             print(f"[{i}/{len(tasks)}] {s:9} {row['status']:8} {row['time_s']:6.2f}s "
                   f"{Path(f).name}", flush=True)

@@ -96,7 +96,7 @@ def cmd_bench(args) -> int:
 
     run_tip_bench(Path(args.dir), budget_s=args.budget, jobs=args.jobs, out=args.json,
                   systems=tuple(args.systems.split(",")), cert_dir=args.certs,
-                  limit=args.limit)
+                  limit=args.limit, executor=args.executor, ray_address=args.ray_address)
     return 0
 
 
@@ -128,6 +128,16 @@ def cmd_audit(args) -> int:
         return 0
     print(f"audit FAILED at {report.broken_at}: {report.reason} ({path})")
     return 1
+
+
+def _executor_arguments(p: argparse.ArgumentParser) -> None:
+    """``--executor local|ray`` and ``--ray-address`` (see ida_ns.executors)."""
+    p.add_argument("--executor", choices=("local", "ray"), default="local",
+                   help="where per-problem tasks run: a local process pool, or Ray "
+                        "(pip install 'ida-ns[ray]')")
+    p.add_argument("--ray-address", default=None,
+                   help="join this Ray cluster (default: $RAY_ADDRESS, else start a local "
+                        "Ray with --jobs CPUs)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -174,6 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--systems", default="ida-ns,z3,cvc5-ind")
     b.add_argument("--certs", help="folder for ida-ns proof certificates")
     b.add_argument("--limit", type=int, default=None, help="only the first N files")
+    _executor_arguments(b)
     b.set_defaults(fn=cmd_bench)
 
     c = sub.add_parser("run", help="the IDA loop: amplify, verify, distill, evaluate")

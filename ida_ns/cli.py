@@ -100,6 +100,13 @@ def cmd_bench(args) -> int:
     return 0
 
 
+# ---- distill (one process, or each rank under torchrun) ----------------------------------
+def cmd_distill(args) -> int:
+    from .distributed import run_distill
+
+    return run_distill(args)
+
+
 # ---- IDA loop ----------------------------------------------------------------------------
 def cmd_run(args) -> int:
     from .ida import RunConfig, run
@@ -192,6 +199,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_run_arguments(c)
     c.set_defaults(fn=cmd_run)
+
+    c = sub.add_parser("distill", help="train a proxy generation on verified pairs; runs "
+                       "under torchrun --nproc-per-node N for DDP (gloo on CPU, NCCL on GPUs)")
+    from .distributed import add_distill_arguments
+
+    add_distill_arguments(c)
+    c.set_defaults(fn=cmd_distill)
 
     c = sub.add_parser("proxies", help="list the proxy generations of a run")
     c.add_argument("run")

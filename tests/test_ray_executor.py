@@ -223,3 +223,53 @@ def test_cli_bench_ray_on_isaplanner_matches_local(tip_dir, tmp_path):
     remote = json.loads((tmp_path / "r.json").read_text())
     assert _verdicts(remote) == _verdicts(local)
     assert any(r.get("attempts") == 2 for r in remote)
+
+
+# ---- the IDA loop's evaluation on Ray ----------------------------------------------------------
+
+
+@needs_ray
+@pytest.mark.slow
+def test_ida_evaluation_on_ray_matches_in_process(ray_session, tmp_path):
+    """Held-out evaluation as Ray tasks gives the in-process KPIs and audits the verdicts.
+    Budgets are generous so that the node budget, not the (loaded) clock, decides."""
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    from solvers.pool import SolverPool
+
+    from ida_ns.audit import AuditLog, verify_log
+    from ida_ns.ida import RunConfig, _proxy_config, _splits, evaluate
+    from ida_ns.proxy import Proxy
+    from ida_ns.prover.verify import Checker, VerdictCache
+    from ida_ns.specs import load_problem_set
+
+    cfg = RunConfig(tiny=True, workers=1, eval_budget_s=60.0, leaf_timeout_s=2.0, k=3,
+                    executor="ray")
+    train, heldout = _splits(load_problem_set(cfg.spec), cfg)
+    corpus = [sp.theory_text() for sp in train + heldout] + [sp.goal_text for sp in heldout]
+    Proxy.new(_proxy_config(cfg), corpus + ["induct x", "direct"], seed=0).save(
+        tmp_path / "gen-000", {"generation": 0})
+    proxy = Proxy.load(tmp_path / "gen-000")
+    rows = {}
+    for name in ("inline", "ray"):
+        d = tmp_path / name
+        d.mkdir()
+        audit = AuditLog(d / "audit.jsonl")
+        with SolverPool(cfg.solver, workers=1, timeout_s=cfg.leaf_timeout_s) as pool:
+            checker = Checker.from_pool(pool, leaf_timeout_s=cfg.leaf_timeout_s,
+                                        cache=VerdictCache(), seed=cfg.seed,
+                                        on_event=lambda kind, data: audit.append(kind, data))
+            if name == "ray":
+                with make_executor("ray", jobs=2) as ex:
+                    rows[name] = evaluate(0, train, heldout, proxy, None, checker, cfg, d,
+                                          audit, ex)
+            else:
+                rows[name] = evaluate(0, train, heldout, proxy, None, checker, cfg, d, audit)
+        audit.close()
+        assert verify_log(d / "audit.jsonl").ok
+    keys = ("heldout_solved", "heldout_refuted", "proxy_only_solved", "accepted_but_false",
+            "overrides", "proxy_precision", "nodes_per_proof")
+    assert {k: rows["ray"][k] for k in keys} == {k: rows["inline"][k] for k in keys}
+    assert rows["ray"]["heldout_total"] == len([sp for sp in heldout if sp.label]) > 0
+    text = (tmp_path / "ray" / "audit.jsonl").read_text()
+    assert '"verdict"' in text and "task_failed" not in text

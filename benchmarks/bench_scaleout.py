@@ -115,9 +115,15 @@ def main() -> int:
         print(f"{name:16} {t:8.1f} {n / t:11.3f} {tasks / t:8.3f}  {dict(sorted(c.items()))}")
     print(f"ray / local throughput: {t_local / t_ray:.3f} ({t_local / (t_ray + t_start):.3f} "
           f"counting the {t_start:.1f}s local Ray start)")
-    print(f"verdicts that differ: {len(differ)}" +
-          "".join(f"\n  {Path(f).name} {s}: local {v_local[(f, s)]}, ray "
-                  f"{v_ray.get((f, s))}" for f, s in differ))
+    t_l = {(r["file"], r["system"]): r["time_s"] for r in local}
+    t_r = {(r["file"], r["system"]): r["time_s"] for r in ray_rows}
+    near = [k for k in differ
+            if max([t_l[k]] * (v_local[k] in SETTLED) +
+                   [t_r.get(k, 0)] * (v_ray.get(k) in SETTLED) + [0]) >= 0.5 * args.budget]
+    print(f"verdicts that differ: {len(differ)} ({len(near)} decided near the budget: the "
+          "settled side took at least half of it)" +
+          "".join(f"\n  {Path(f).name} {s}: local {v_local[(f, s)]} ({t_l[(f, s)]:.2f}s), "
+                  f"ray {v_ray.get((f, s))} ({t_r.get((f, s), 0):.2f}s)" for f, s in differ))
     overhead = max(0.0, (t_ray - t_local) * args.jobs / tasks)
     print(f"Ray overhead per task (its start-up excluded): {overhead:.3f}s")
 
@@ -147,6 +153,7 @@ def main() -> int:
             "folder": str(folder), "problems": n, "tasks": tasks, "budget_s": args.budget,
             "jobs": args.jobs, "local_wall_s": t_local, "ray_wall_s": t_ray, "ray_start_s": t_start,
             "ratio_ray_over_local": t_local / t_ray, "differ": differ, "costs": costs,
+            "rows": {"local": local, "ray": ray_rows},
             "tip_counts": counts, "estimates": ests}, indent=2))
     return 0
 

@@ -28,8 +28,6 @@ import os
 import sys
 from abc import ABC, abstractmethod
 from collections import deque
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
@@ -133,52 +131,113 @@ def make_executor(name: str = "local", jobs: int = 2, *, address: str | None = N
     raise ExecutorError(f"unknown executor {name!r}; choose one of {', '.join(EXECUTORS)}")
 
 
-# ---- local: a process pool that survives a lost worker --------------------------------------
+# ---- local: worker processes that survive a lost worker -------------------------------------
+
+
+def _local_worker(conn, init: Callable | None, init_args: tuple) -> None:
+    """A local worker process: ``init`` once, then one task at a time from the pipe."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers stop
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    broken = None
+    try:
+        _local_init(init, init_args)
+    except Exception as e:  # every task of this worker then reports it
+        broken = f"worker initialisation failed: {type(e).__name__}: {e}"
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):
+            return
+        if msg is None:
+            return
+        i, fn, args = msg
+        if broken is not None:
+            conn.send((i, False, broken))
+            continue
+        try:
+            value = fn(*args)
+        except Exception as e:
+            conn.send((i, False, f"{type(e).__name__}: {e}"))
+            continue
+        try:
+            conn.send((i, True, value))
+        except Exception as e:  # an unpicklable result
+            conn.send((i, False, f"result not sendable: {type(e).__name__}: {e}"))
 
 
 class LocalExecutor(Executor):
-    """``ProcessPoolExecutor`` with ``jobs`` workers.  A worker killed mid-task breaks the whole
-    pool (every pending future fails with ``BrokenProcessPool``); the pool is then rebuilt and
-    the unfinished tasks resubmitted, each charged one attempt (the killed one cannot be told
-    apart from its neighbours)."""
+    """``jobs`` worker processes on this machine, one task at a time each (like a process pool,
+    but a worker killed mid-task costs only that task a retry: the worker is replaced and the
+    other tasks never notice)."""
 
     name = "local"
 
     def map_unordered(self, fn, tasks, *, init=None, init_args=()):
+        import multiprocessing as mp
+        from multiprocessing.connection import wait as wait_conns
+
+        ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+        queue = deque(range(len(tasks)))
         attempts = [0] * len(tasks)
-        todo = list(range(len(tasks)))
-        while todo:
-            broken: list[int] = []
-            with ProcessPoolExecutor(max_workers=min(self.jobs, len(todo)),
-                                     initializer=_local_init,
-                                     initargs=(init, init_args)) as ex:
-                futs = {}
-                for i in todo:
-                    attempts[i] += 1
-                    futs[ex.submit(fn, *tasks[i])] = i
-                pending = set(futs)
-                while pending:
-                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    for fut in done:
-                        i = futs[fut]
-                        try:
-                            value = fut.result()
-                        except BrokenProcessPool:
-                            broken.append(i)
-                            continue
-                        except Exception as e:  # fn raised: its result, not retried
-                            yield TaskResult(i, failure=f"{type(e).__name__}: {e}",
-                                             attempts=attempts[i])
-                            continue
-                        yield TaskResult(i, value, attempts=attempts[i])
-            todo = []
-            for i in sorted(broken):
-                if attempts[i] > self.retries:
-                    yield TaskResult(i, failure="worker process lost (killed or crashed) on "
-                                     f"every one of {attempts[i]} attempts",
-                                     attempts=attempts[i])
-                else:
-                    todo.append(i)
+        workers: dict = {}  # connection -> [process, task index or None]
+
+        def spawn() -> None:
+            parent, child = ctx.Pipe()
+            proc = ctx.Process(target=_local_worker, args=(child, init, init_args))
+            proc.start()
+            child.close()
+            workers[parent] = [proc, None]
+
+        def retire(conn) -> None:
+            proc, busy = workers.pop(conn)
+            conn.close()
+            proc.join(timeout=0 if busy is not None else 5)  # a busy one is not waited for
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
+
+        try:
+            for _ in range(min(self.jobs, len(tasks))):
+                spawn()
+            while queue or any(w[1] is not None for w in workers.values()):
+                for conn, w in workers.items():
+                    if w[1] is None and queue:
+                        i = queue.popleft()
+                        attempts[i] += 1
+                        w[1] = i
+                        conn.send((i, fn, tasks[i]))
+                busy = [c for c, w in workers.items() if w[1] is not None]
+                for conn in wait_conns(busy):
+                    i = workers[conn][1]
+                    try:
+                        j, ok, value = conn.recv()
+                    except (EOFError, OSError):  # the worker died under its task
+                        code = workers[conn][0].exitcode
+                        retire(conn)
+                        spawn()
+                        if attempts[i] <= self.retries:
+                            print(f"executor: task {i} lost its worker (exit code {code}); "
+                                  f"retry {attempts[i]}/{self.retries}", file=sys.stderr,
+                                  flush=True)
+                            queue.appendleft(i)
+                        else:
+                            yield TaskResult(i, failure=f"worker process lost (exit code "
+                                             f"{code}) on every one of {attempts[i]} "
+                                             "attempts", attempts=attempts[i])
+                        continue
+                    workers[conn][1] = None
+                    yield (TaskResult(j, value, attempts=attempts[j]) if ok else
+                           TaskResult(j, failure=value, attempts=attempts[j]))
+        finally:
+            for conn in list(workers):
+                try:
+                    conn.send(None)
+                except OSError:
+                    pass
+            for conn in list(workers):
+                retire(conn)
 
 
 # ---- Ray -----------------------------------------------------------------------------------

@@ -92,7 +92,8 @@ def run_tip_bench(folder: Path, budget_s: float = 5.0, jobs: int = 2, out: str |
     from .executors import make_executor
 
     with make_executor(executor, jobs, address=ray_address) as ex:
-        results = ex.map_unordered(_one, tasks, init=_init, init_args=(budget_s, cert_dir, systems))
+        results = ex.map_unordered(_one, tasks, init=_init,
+                                   init_args=(budget_s, cert_dir, systems))
         for i, res in enumerate(results, 1):
             f, s = tasks[res.index]
             # a crashed job is a row, not a lost run (a lost worker was retried first)

@@ -131,6 +131,14 @@ def make_executor(name: str = "local", jobs: int = 2, *, address: str | None = N
     raise ExecutorError(f"unknown executor {name!r}; choose one of {', '.join(EXECUTORS)}")
 
 
+def check_executor(name: str) -> None:
+    """Fail early (before anything is written) on an unknown executor or a missing backend."""
+    if name not in EXECUTORS:
+        raise ExecutorError(f"unknown executor {name!r}; choose one of {', '.join(EXECUTORS)}")
+    if name == "ray":
+        _import_ray()
+
+
 # ---- local: worker processes that survive a lost worker -------------------------------------
 
 

@@ -55,6 +55,9 @@ def run(cfg: RunConfig) -> list[dict]:
     from .prover.verify import Checker, VerdictCache
     from .specs import load_problem_set
 
+    from .executors import check_executor
+
+    check_executor(cfg.executor)  # before the run directory is touched
     run_dir, cfg, state = _open_run(cfg)
     audit = AuditLog(run_dir / "audit.jsonl")
     pset = load_problem_set(cfg.spec)

@@ -275,3 +275,14 @@ def test_ida_evaluation_on_ray_matches_in_process(ray_session, tmp_path):
     assert rows["ray"]["heldout_total"] == len([sp for sp in heldout if sp.label]) > 0
     text = (tmp_path / "ray" / "audit.jsonl").read_text()
     assert '"verdict"' in text and "task_failed" not in text
+
+
+def test_run_with_a_bad_executor_fails_before_writing(tmp_path, monkeypatch):
+    pytest.importorskip("torch")
+    from ida_ns.cli import main
+
+    out = tmp_path / "run"
+    assert main(["run", "--tiny", "--out", str(out), "--executor", "dask"]) == 2
+    monkeypatch.setitem(sys.modules, "ray", None)
+    assert main(["run", "--tiny", "--out", str(out), "--executor", "ray"]) == 2
+    assert not out.exists()

@@ -122,3 +122,16 @@ def test_distill_refuses_to_overwrite_and_bad_pairs(setup, tmp_path):
     rc = main(["distill", "--pairs", str(good), "--parent", str(tmp_path),
                "--out", str(tmp_path / "o")])
     assert rc == 2 and not (tmp_path / "o").exists()
+
+
+def test_single_process_generation_zero(tmp_path):
+    """Without torchrun (world size 1) the same entry point trains a fresh generation 0."""
+    from ida_ns.distributed import distill_distributed
+
+    cfg = DistillConfig(epochs=2, batch_size=8, lr=3e-3, device="cpu")
+    card = distill_distributed(None, pairs(20), [], cfg, tmp_path / "gen-000", proxy_config=TINY)
+    assert card["generation"] == 0 and card["parent"] is None
+    assert card["metrics"]["world_size"] == 1 and card["metrics"]["steps"] == 6
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gen-000"]  # no .init/.tmp left
+    loaded = Proxy.load(tmp_path / "gen-000")
+    assert loaded.config == TINY and loaded.card["model_sha256"] == card["model_sha256"]

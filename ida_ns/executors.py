@@ -266,7 +266,7 @@ def _package_root() -> str:
 
 class RayExecutor(Executor):
     """Each task is a Ray task (``num_cpus=1``, Ray's own retries off: ours count them).  At
-    most ``jobs`` are in flight (for a cluster, ``jobs`` defaults up to its CPU count).
+    most ``jobs`` are in flight (``jobs=0``: as many as the cluster has CPUs).
 
     Joining: ``address`` or ``RAY_ADDRESS`` (``ray://host:10001`` or ``host:6379``); the
     nodes need ida-ns and its solvers installed (same versions).  Otherwise a private local
@@ -283,9 +283,11 @@ class RayExecutor(Executor):
         address = address or os.environ.get("RAY_ADDRESS") or None
         self.address = address
         if not ray.is_initialized():
-            env = {"OMP_NUM_THREADS": "1",
-                   "PYTHONPATH": os.pathsep.join([_package_root()] + [
-                       p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])}
+            env = {"OMP_NUM_THREADS": "1"}
+            if not address:  # local workers import this very ida-ns; a cluster's nodes
+                # have their own installation (same version)
+                env["PYTHONPATH"] = os.pathsep.join([_package_root()] + [
+                    p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
             kwargs: dict[str, Any] = dict(include_dashboard=False, log_to_driver=False,
                                           configure_logging=False,
                                           runtime_env={"env_vars": env})

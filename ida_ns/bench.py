@@ -144,8 +144,12 @@ def run_tip_bench(folder: Path, budget_s: float = 5.0, jobs: int = 2, out: str |
                   cert_dir: str | None = None, limit: int | None = None,
                   hard_limit_s: float | None = None,
                   memory_mb: int | None = DEFAULT_MEMORY_MB,
-                  resume: bool = False, quiet: bool = False) -> list[dict]:
-    """Run the bench; returns every row (resumed ones included)."""
+                  resume: bool = False, quiet: bool = False, executor: str = "local",
+                  ray_address: str | None = None) -> list[dict]:
+    """Run the bench; returns every row (resumed ones included).  ``executor`` is where the
+    (problem, system) tasks run: ``local`` (threads here, each starting a budgeted child) or
+    ``ray`` (each task a Ray task that starts its budgeted child on its node; a lost worker
+    costs that task a retry)."""
     bad = [s for s in systems if s not in SYSTEMS]
     if bad or not systems:
         raise BenchError(f"unknown system(s) {', '.join(bad) or '(none)'}; "
@@ -181,26 +185,19 @@ def run_tip_bench(folder: Path, budget_s: float = 5.0, jobs: int = 2, out: str |
     t0 = time.perf_counter()
 
     def one(f: str, s: str) -> dict:
-        o = run_limited("ida_ns.bench:_task", (f, s, budget_s, cert_dir), wall_s=hard,
-                        memory_mb=memory_mb)
-        if o.ok:
-            row = dict(o.value)
-        else:
-            row = {"file": f, "system": s, "status": "error" if o.kind == "error" else
-                   "unknown", "reason": o.reason, "time_s": round(o.time_s, 4),
-                   "phase": o.phase, "limit": o.kind}
-        row["wall_s"] = round(o.time_s, 4)
-        if o.peak_mb is not None:
-            row["peak_mb"] = o.peak_mb
-        return row
+        return limited_row(f, s, budget_s, cert_dir, hard, memory_mb)
 
     if resume and done and not quiet:
         print(f"resuming: {len(done)} finished rows kept, {len(tasks)} to run", flush=True)
+    if executor != "local":
+        results = _remote_rows(executor, ray_address, jobs, tasks, budget_s, cert_dir, hard,
+                               memory_mb)
     ex = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="ida-ns-bench")
     try:
-        futs = {ex.submit(one, f, s): (f, s) for f, s in tasks}
-        for i, fut in enumerate(as_completed(futs), 1):
-            f, s = futs[fut]
+        if executor == "local":
+            futs = {ex.submit(one, f, s): (f, s) for f, s in tasks}
+            results = ((futs[fut], fut) for fut in as_completed(futs))
+        for i, ((f, s), fut) in enumerate(results, 1):
             try:
                 row = fut.result()
             except Exception as e:  # no child could be started: still a row
@@ -237,6 +234,52 @@ def run_tip_bench(folder: Path, budget_s: float = 5.0, jobs: int = 2, out: str |
     if not quiet:
         print(summary_table(rows, systems, wall))
     return rows
+
+
+def limited_row(f: str, s: str, budget_s: float, cert_dir: str | None, hard: float,
+                memory_mb: int | None) -> dict:
+    """One (problem, system) task: a fresh budgeted child, its row (a limit is a row too)."""
+    o = run_limited("ida_ns.bench:_task", (f, s, budget_s, cert_dir), wall_s=hard,
+                    memory_mb=memory_mb)
+    if o.ok:
+        row = dict(o.value)
+    else:
+        row = {"file": f, "system": s, "status": "error" if o.kind == "error" else
+               "unknown", "reason": o.reason, "time_s": round(o.time_s, 4),
+               "phase": o.phase, "limit": o.kind}
+    row["wall_s"] = round(o.time_s, 4)
+    if o.peak_mb is not None:
+        row["peak_mb"] = o.peak_mb
+    return row
+
+
+class _Done:
+    """A finished remote task in the shape of a future (``result()``)."""
+
+    def __init__(self, res, f: str, s: str):
+        self.res, self.f, self.s = res, f, s
+
+    def result(self) -> dict:
+        if self.res.ok:
+            row = dict(self.res.value)
+        else:  # a task that failed on every attempt: still a row
+            row = {"file": self.f, "system": self.s, "status": "error", "time_s": 0.0,
+                   "reason": self.res.failure}
+        if self.res.attempts > 1:
+            row["attempts"] = self.res.attempts
+        return row
+
+
+def _remote_rows(executor: str, address, jobs: int, tasks, budget_s, cert_dir, hard,
+                 memory_mb):
+    """Yield ``((file, system), future-like)`` as tasks finish on a remote executor."""
+    from .executors import make_executor
+
+    with make_executor(executor, jobs, address=address) as ex:
+        args = [(f, s, budget_s, cert_dir, hard, memory_mb) for f, s in tasks]
+        for res in ex.map_unordered(limited_row, args):
+            f, s = tasks[res.index]
+            yield (f, s), _Done(res, f, s)
 
 
 def _drop_torn_tail(path: str | Path) -> None:

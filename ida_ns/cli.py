@@ -191,8 +191,16 @@ def cmd_bench(args) -> int:
     run_tip_bench(Path(args.dir), budget_s=args.budget, jobs=args.jobs, out=args.json,
                   systems=tuple(args.systems.split(",")), cert_dir=args.certs,
                   limit=args.limit, hard_limit_s=args.hard_limit,
-                  memory_mb=args.memory_mb, resume=args.resume)
+                  memory_mb=args.memory_mb, resume=args.resume, executor=args.executor,
+                  ray_address=args.ray_address)
     return 0
+
+
+# ---- distill (one process, or each rank under torchrun) ----------------------------------
+def cmd_distill(args) -> int:
+    from .distributed import run_distill
+
+    return run_distill(args)
 
 
 # ---- IDA loop ----------------------------------------------------------------------------
@@ -223,6 +231,16 @@ def cmd_audit(args) -> int:
         return EXIT_OK
     print(f"audit FAILED at {report.broken_at}: {report.reason} ({path})")
     return EXIT_REFUTED
+
+
+def _executor_arguments(p: argparse.ArgumentParser) -> None:
+    """``--executor local|ray`` and ``--ray-address`` (see ida_ns.executors)."""
+    p.add_argument("--executor", choices=("local", "ray"), default="local",
+                   help="where per-problem tasks run: a local process pool, or Ray "
+                        "(pip install 'ida-ns[ray]')")
+    p.add_argument("--ray-address", default=None,
+                   help="join this Ray cluster (default: $RAY_ADDRESS, else start a local "
+                        "Ray with --jobs CPUs)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -306,6 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="keep the rows already in --json and run only the missing ones")
     b.add_argument("--certs", help="folder for ida-ns proof certificates")
     b.add_argument("--limit", type=positive_int, default=None, help="only the first N files")
+    _executor_arguments(b)
     b.set_defaults(fn=cmd_bench)
 
     c = sub.add_parser("run", help="the IDA loop: amplify, verify, distill, evaluate")
@@ -313,6 +332,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_run_arguments(c)
     c.set_defaults(fn=cmd_run)
+
+    c = sub.add_parser("distill", help="train a proxy generation on verified pairs; runs "
+                       "under torchrun --nproc-per-node N for DDP (gloo on CPU, NCCL on GPUs)")
+    from .distributed import add_distill_arguments
+
+    add_distill_arguments(c)
+    c.set_defaults(fn=cmd_distill)
 
     c = sub.add_parser("proxies", help="list the proxy generations of a run")
     c.add_argument("run")

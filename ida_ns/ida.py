@@ -55,6 +55,9 @@ def run(cfg: RunConfig) -> list[dict]:
     from .prover.verify import Checker, VerdictCache
     from .specs import load_problem_set
 
+    from .executors import check_executor
+
+    check_executor(cfg.executor)  # before the run directory is touched
     run_dir, cfg, state = _open_run(cfg)
     audit = AuditLog(run_dir / "audit.jsonl")
     pset = load_problem_set(cfg.spec)
@@ -65,7 +68,16 @@ def run(cfg: RunConfig) -> list[dict]:
     print(f"ida-ns run: {pset.name}: {len(train)} training goals, {len(heldout)} held out; "
           f"rounds 0..{cfg.rounds}; run directory {run_dir}", flush=True)
 
-    with SolverPool(cfg.solver, workers=cfg.workers, timeout_s=cfg.leaf_timeout_s) as pool:
+    from contextlib import ExitStack
+
+    from .executors import make_executor
+
+    with ExitStack() as stack:
+        pool = stack.enter_context(SolverPool(cfg.solver, workers=cfg.workers,
+                                              timeout_s=cfg.leaf_timeout_s))
+        # --executor ray: held-out goals are evaluated as Ray tasks (ida_ns.ida_tasks)
+        executor = None if cfg.executor == "local" else stack.enter_context(
+            make_executor(cfg.executor, cfg.workers, address=cfg.ray_address or None))
         checker = Checker.from_pool(pool, leaf_timeout_s=cfg.leaf_timeout_s,
                                     cache=VerdictCache(run_dir / "verdicts.jsonl"),
                                     seed=cfg.seed,
@@ -80,7 +92,7 @@ def run(cfg: RunConfig) -> list[dict]:
                 _save_state(run_dir, state, phase="evaluate")
             if state.phase == "evaluate":  # -------------------------------- EVALUATE
                 row = evaluate(r, train, heldout, proxy, previous, checker, cfg, run_dir,
-                               audit)
+                               audit, executor)
                 row["time_s"] = round(time.perf_counter() - t0, 1)
                 if not any(m["round"] == r for m in metrics):
                     append_line_durable(run_dir / "metrics.jsonl", json.dumps(row))
@@ -156,48 +168,25 @@ def _policy_factory(proxy, cfg: RunConfig, r: int):
 
 # ============================================================================= EVALUATE
 def evaluate(r: int, train, heldout, proxy, previous, checker, cfg: RunConfig, run_dir: Path,
-             audit) -> dict:
+             audit, executor=None) -> dict:
     """KPIs of round r: held-out goals at a fixed node budget, guided and proxy-only."""
-    from .policies import EscalatingPolicy, ProxyPolicy
-    from .prover.overseer import Overseer
-    from .prover.prover import ProverConfig, prove_problem
-
-    pcfg = ProverConfig(budget_s=cfg.eval_budget_s, solver=cfg.solver,
-                        leaf_timeout_s=cfg.leaf_timeout_s, max_nodes=cfg.node_budget,
-                        explore=False, test_trials=150, seed=cfg.seed)
+    pcfg = eval_prover_config(cfg)
     guided = {"proved": 0, "refuted": 0, "nodes": [], "expanded": 0, "overrides": 0,
               "proposed": 0, "accepted": 0, "false": 0}
     only = 0
-    for sp in _progress(heldout, f"round {r} evaluate"):
-        problem = sp.problem()
-        if cfg.no_proxy:
-            policy = Overseer()
-        else:
-            policy = EscalatingPolicy(proxy, Overseer(), k=cfg.k, threshold=cfg.threshold,
-                                      seed=cfg.seed, drop_direct=not cfg.no_verify)
-        res = prove_problem(problem, checker, pcfg, policy=policy,
-                            accept_unverified=cfg.no_verify)
-        s = res.stats
-        if s is not None:
-            guided["expanded"] += s.expanded
-            guided["overrides"] += s.overrides
-            guided["proposed"] += s.proposed.get("proxy", 0)
-            guided["accepted"] += s.accepted.get("proxy", 0)
-        if res.status == "proved":
-            guided["false"] += _false_nodes(res, checker) + (0 if sp.label else 1)
-            if sp.label:
-                guided["proved"] += 1
-                guided["nodes"].append(s.expanded if s else 0)
-        elif res.status == "refuted" and not sp.label:
-            guided["refuted"] += 1
-        if not cfg.no_proxy:
-            res2 = prove_problem(problem, checker, pcfg,
-                                 policy=ProxyPolicy(proxy, cfg.k, cfg.seed,
-                                                    drop_direct=not cfg.no_verify),
-                                 accept_unverified=cfg.no_verify)
-            if res2.status == "proved":
-                guided["false"] += _false_nodes(res2, checker) + (0 if sp.label else 1)
-                only += 1 if sp.label else 0
+    if executor is None:  # in this process, on the run's checker
+        per_problem = (evaluate_problem(sp, proxy, checker, cfg, pcfg)
+                       for sp in _progress(heldout, f"round {r} evaluate"))
+    else:  # one task per held-out goal (ida_ns.ida_tasks); its verdicts audited in order
+        from .ida_tasks import evaluate_remote
+
+        per_problem = evaluate_remote(executor, heldout, proxy, cfg, audit)
+    for one in per_problem:
+        for key in ("proved", "refuted", "expanded", "overrides", "proposed", "accepted",
+                    "false"):
+            guided[key] += one[key]
+        guided["nodes"].extend(one["nodes"])
+        only += one["only"]
     all_traces = _traces(run_dir)
     traces = [t for t in all_traces if t["round"] == r]
     solved_so_far = {t["problem"] for t in all_traces
@@ -227,6 +216,54 @@ def evaluate(r: int, train, heldout, proxy, previous, checker, cfg: RunConfig, r
         "pairs": sum(len(t["pairs"]) for t in traces),
         "distill_loss": None,
     }
+
+
+def eval_prover_config(cfg: RunConfig):
+    from .prover.prover import ProverConfig
+
+    return ProverConfig(budget_s=cfg.eval_budget_s, solver=cfg.solver,
+                        leaf_timeout_s=cfg.leaf_timeout_s, max_nodes=cfg.node_budget,
+                        explore=False, test_trials=150, seed=cfg.seed)
+
+
+def evaluate_problem(sp, proxy, checker, cfg: RunConfig, pcfg) -> dict:
+    """One held-out goal: guided (X_r with H) and proxy-only; its contributions to the KPIs."""
+    from .policies import EscalatingPolicy, ProxyPolicy
+    from .prover.overseer import Overseer
+    from .prover.prover import prove_problem
+
+    one = {"proved": 0, "refuted": 0, "nodes": [], "expanded": 0, "overrides": 0,
+           "proposed": 0, "accepted": 0, "false": 0, "only": 0}
+    problem = sp.problem()
+    if cfg.no_proxy:
+        policy = Overseer()
+    else:
+        policy = EscalatingPolicy(proxy, Overseer(), k=cfg.k, threshold=cfg.threshold,
+                                  seed=cfg.seed, drop_direct=not cfg.no_verify)
+    res = prove_problem(problem, checker, pcfg, policy=policy,
+                        accept_unverified=cfg.no_verify)
+    s = res.stats
+    if s is not None:
+        one["expanded"] += s.expanded
+        one["overrides"] += s.overrides
+        one["proposed"] += s.proposed.get("proxy", 0)
+        one["accepted"] += s.accepted.get("proxy", 0)
+    if res.status == "proved":
+        one["false"] += _false_nodes(res, checker) + (0 if sp.label else 1)
+        if sp.label:
+            one["proved"] += 1
+            one["nodes"].append(s.expanded if s else 0)
+    elif res.status == "refuted" and not sp.label:
+        one["refuted"] += 1
+    if not cfg.no_proxy:
+        res2 = prove_problem(problem, checker, pcfg,
+                             policy=ProxyPolicy(proxy, cfg.k, cfg.seed,
+                                                drop_direct=not cfg.no_verify),
+                             accept_unverified=cfg.no_verify)
+        if res2.status == "proved":
+            one["false"] += _false_nodes(res2, checker) + (0 if sp.label else 1)
+            one["only"] += 1 if sp.label else 0
+    return one
 
 
 def _false_nodes(result, checker) -> int:

@@ -39,6 +39,12 @@ class RunConfig:
                 "signal"})
     epochs: int = field(default=30, metadata={"help": "distillation epochs per round"})
     seed: int = field(default=0, metadata={"help": "random seed"})
+    executor: str = field(default="local", metadata={
+        "help": "local | ray: with ray, held-out goals are evaluated as Ray tasks "
+                "(pip install 'ida-ns[ray]')"})
+    ray_address: str = field(default="", metadata={
+        "help": "Ray cluster to join with --executor ray (default: $RAY_ADDRESS, else a "
+                "local Ray)"})
     tiny: bool = field(default=False, metadata={
         "help": "a very small run (few problems, tiny model) for tests and smoke checks"})
 

@@ -16,12 +16,15 @@ from .prover.overseer import Overseer
 from .prover.search import Proposal
 from .prover.steps import parse_step
 
-MAX_CONTEXT_CHARS = 600
+MAX_CONTEXT_CHARS = 900
+MAX_DEF_CHARS = 160  # per function definition shown in the prompt
 
 
 def goal_prompt(goal: Goal) -> tuple[str, str]:
-    """(goal text, context text) shown to a proxy: the conclusion, then the hypotheses and
-    fixed variables (truncated)."""
+    """(goal text, context text) shown to a proxy: the conclusion; then the fixed variables
+    and hypotheses, the signatures of the functions the goal mentions, and as much of their
+    definitions as fits (each cut at ``MAX_DEF_CHARS``), so the proxy of a theory it never
+    trained on sees what the symbols mean."""
     from .logic.printer import print_term
 
     ctx = []
@@ -29,22 +32,60 @@ def goal_prompt(goal: Goal) -> tuple[str, str]:
         ctx.append("fix " + " ".join(f"({v.name} {v.sort})" for v in goal.fixed))
     for h in goal.hyps:
         ctx.append("hyp " + print_term(h))
+    ctx.extend(_definitions(goal))
     text = " ; ".join(ctx)
     if len(text) > MAX_CONTEXT_CHARS:
         text = text[:MAX_CONTEXT_CHARS]
     return print_term(goal.concl), text
 
 
+def _definitions(goal: Goal) -> list[str]:
+    """``sig f (A B) C`` for every defined function the goal uses (in order of first use),
+    then ``def f = body`` (truncated) for the same functions."""
+    from .logic.ast import symbols
+    from .logic.printer import print_term
+
+    th = goal.theory
+    seen: list = []
+    for t in (goal.concl, *goal.hyps):
+        for name in sorted(symbols(t)):
+            d = th.fundef(name)
+            if d is not None and d not in seen:
+                seen.append(d)
+    sigs = [f"sig {d.name} (" + " ".join(str(v.sort) for v in d.params) + f") {d.ret}"
+            for d in seen]
+    defs = []
+    for d in seen:
+        try:
+            body = print_term(d.body)
+        except Exception:  # noqa: BLE001 - a printing corner case must not stop a prompt
+            continue
+        params = " ".join(v.name for v in d.params)
+        defs.append(f"def ({d.name} {params}) = {body}"[:MAX_DEF_CHARS])
+    return sigs + defs
+
+
+def normalized_score(c) -> float:
+    """Length-normalised log-probability (per generated token, ``<eos>`` included): long
+    lemmas are not punished for their length against ``induct x``.  Proxies that do not
+    report token counts are scored by their total log-probability."""
+    n = getattr(c, "tokens", 0) or 0
+    lp = c.logprob if isinstance(c.logprob, (int, float)) and math.isfinite(c.logprob) \
+        else -1e9
+    return lp / n if n > 0 else lp
+
+
 def parse_candidates(goal: Goal, cands, source: str) -> list[Proposal]:
     out = []
     for c in cands:
+        score = normalized_score(c)
         try:
             step = parse_step(c.text, goal)
-            out.append(Proposal(step, c.text, c.logprob, source))
+            out.append(Proposal(step, c.text, score, source))
         except IdaNsError as e:
-            out.append(Proposal(None, c.text, c.logprob, source, str(e)[:300]))
+            out.append(Proposal(None, c.text, score, source, str(e)[:300]))
         except RecursionError:
-            out.append(Proposal(None, c.text[:200], c.logprob, source, "too deeply nested"))
+            out.append(Proposal(None, c.text[:200], score, source, "too deeply nested"))
     return out
 
 
@@ -54,6 +95,65 @@ def top_probability(logprob: float) -> float:
     if not isinstance(logprob, (int, float)) or not math.isfinite(logprob):
         return 0.0
     return math.exp(min(0.0, float(logprob)))
+
+
+class Calibrator:
+    """Histogram-binning calibration of the proxy's raw confidence (its top candidate's
+    probability) into P(the top step is used in a verified proof of the goal), fitted on a
+    round's amplification log; identity until fitted.  Stored in the generation card."""
+
+    def __init__(self, edges=(), rates=()):
+        self.edges = tuple(edges)
+        self.rates = tuple(rates)
+
+    @classmethod
+    def fit(cls, data, bins: int = 10) -> "Calibrator":
+        """``data``: (raw confidence, outcome 0/1) pairs.  Laplace-smoothed bin rates."""
+        if len(data) < 2 * bins:
+            return cls()
+        edges = tuple(i / bins for i in range(1, bins))
+        hits, tots = [0] * bins, [0] * bins
+        for conf, y in data:
+            b = _bin(conf, edges)
+            hits[b] += int(bool(y))
+            tots[b] += 1
+        prior = sum(hits) / len(data)
+        rates = tuple((h + 2 * prior) / (t + 2) for h, t in zip(hits, tots))
+        return cls(edges, rates)
+
+    def __call__(self, raw: float) -> float:
+        if not self.rates:
+            return raw
+        return self.rates[_bin(raw, self.edges)]
+
+    def to_dict(self) -> dict:
+        return {"edges": list(self.edges), "rates": list(self.rates)}
+
+    @classmethod
+    def from_dict(cls, d) -> "Calibrator":
+        d = d or {}
+        return cls(d.get("edges", ()), d.get("rates", ()))
+
+
+def _bin(conf: float, edges) -> int:
+    i = 0
+    while i < len(edges) and conf >= edges[i]:
+        i += 1
+    return i
+
+
+def expected_calibration_error(data, bins: int = 10) -> float | None:
+    """ECE of (confidence, outcome) pairs over equal-width bins; None without data."""
+    if not data:
+        return None
+    edges = tuple(i / bins for i in range(1, bins))
+    groups: dict[int, list] = {}
+    for conf, y in data:
+        groups.setdefault(_bin(conf, edges), []).append((conf, int(bool(y))))
+    err = 0.0
+    for g in groups.values():
+        err += len(g) * abs(sum(c for c, _ in g) / len(g) - sum(y for _, y in g) / len(g))
+    return round(err / len(data), 4)
 
 
 class ProxyPolicy:
@@ -66,6 +166,7 @@ class ProxyPolicy:
         self.k = k
         self.seed = seed
         self.calls = 0
+        self.log: list = []  # (goal key, top step text, raw confidence) per call
         # With the gate on, the search already tried Direct when the goal was created; a
         # "direct" candidate is then redundant and is dropped rather than proposed.
         self.drop_direct = drop_direct
@@ -76,6 +177,9 @@ class ProxyPolicy:
         cands = self.proxy.propose(g, c, self.k, seed=self.seed + self.calls)
         if self.drop_direct:
             cands = [x for x in cands if x.text.strip() != "direct"]
+        cands = sorted(cands, key=lambda x: -normalized_score(x))
+        if cands:
+            self.log.append((goal.key(), cands[0].text, top_probability(cands[0].logprob)))
         return cands
 
     def propose(self, goal: Goal, depth: int) -> list[Proposal]:
@@ -92,8 +196,10 @@ class EscalatingPolicy:
 
     def __init__(self, proxy, overseer: Overseer | None = None, k: int = 6,
                  threshold: float = 0.35, members: Sequence = (), max_disagreement: float = 0.5,
-                 seed: int = 0, drop_direct: bool = True):
+                 seed: int = 0, drop_direct: bool = True, calibrator: Calibrator | None = None):
         self.proxy_policy = ProxyPolicy(proxy, k, seed, drop_direct)
+        self.calibrator = calibrator or Calibrator()
+        self.disagreements = 0
         self.overseer = overseer or Overseer()
         self.threshold = threshold
         self.members = list(members)
@@ -102,15 +208,20 @@ class EscalatingPolicy:
     def _unsure(self, goal: Goal, cands) -> bool:
         if not cands:
             return True
-        if top_probability(cands[0].logprob) < self.threshold:
+        if self.calibrator(top_probability(cands[0].logprob)) < self.threshold:
             return True
         if len(self.members) > 1:
             from .proxy.model import ensemble_disagreement
 
             g, c = goal_prompt(goal)
             if ensemble_disagreement(self.members, g, c) > self.max_disagreement:
+                self.disagreements += 1
                 return True
         return False
+
+    @property
+    def log(self) -> list:
+        return self.proxy_policy.log
 
     def propose(self, goal: Goal, depth: int) -> list[Proposal]:
         cands = self.proxy_policy.candidates(goal)

@@ -156,3 +156,79 @@ def summary_table(summary: dict) -> str:
                      f"{s['nodes_per_goal']:>10.2f} {s['overrides_per_node']:>14.2f} "
                      f"{s['proxy_precision']:>9.2f} {s['gate_acceptance']:>8.2f}")
     return "\n".join(lines)
+
+
+def run_eval(run_dir, sources, gen: int | None = None, out=None, limit: int = 0,
+             node_budget: int | None = None, wall_s: float | None = None) -> dict:
+    """``ida-ns eval``: one run's proxy generation on any sources, all three policies."""
+    import os
+    from pathlib import Path
+
+    from .errors import IdaNsError
+    from .ida_config import RunConfig
+    from .sources import load_sources
+    from .storage import atomic_write_json, read_json
+
+    run_dir = Path(run_dir)
+    if not (run_dir / "config.json").is_file():
+        raise IdaNsError(f"{run_dir}: not a run directory (no config.json); give the --out of "
+                         "an `ida-ns run`")
+    cfg = RunConfig(**{k: v for k, v in read_json(run_dir / "config.json").items()
+                       if k in RunConfig.__dataclass_fields__})
+    gens = sorted(d for d in (run_dir / "proxies").glob("gen-[0-9][0-9][0-9]")
+                  if (d / "card.json").exists())
+    if not gens:
+        raise IdaNsError(f"{run_dir}: no saved proxy generation")
+    if gen is None:
+        gdir = gens[-1]
+    else:
+        gdir = run_dir / "proxies" / f"gen-{gen:03d}"
+        if not (gdir / "card.json").exists():
+            raise IdaNsError(f"{run_dir}: no generation {gen} (have "
+                             f"{', '.join(d.name for d in gens)})")
+    problems = load_sources(sources, limit, cfg.seed)
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    import torch
+
+    torch.set_num_threads(1)
+    from solvers.pool import SolverPool
+
+    from .policies import Calibrator
+    from .proxy.model import Proxy
+    from .recheck import Rechecker
+
+    proxy = Proxy.load(gdir)
+    settings = EvalSettings(node_budget=node_budget or cfg.node_budget,
+                            wall_s=wall_s or cfg.eval_budget_s,
+                            leaf_timeout_s=cfg.leaf_timeout_s, solver=cfg.solver, k=cfg.k,
+                            threshold=cfg.threshold, seed=cfg.seed)
+    other = "cvc5" if cfg.solver == "z3" else "z3"
+    import tempfile
+
+    print(f"ida-ns eval: {gdir.name} of {run_dir} on {len(problems)} problems; node budget "
+          f"{settings.node_budget}, cold verdict caches", flush=True)
+    with SolverPool(cfg.solver, workers=cfg.workers, timeout_s=cfg.leaf_timeout_s) as pool, \
+            SolverPool(other, workers=1, timeout_s=cfg.recheck_timeout_s) as pool2, \
+            tempfile.TemporaryDirectory() as tmp:
+        rechecker = Rechecker({cfg.solver: pool.prove_many, other: pool2.prove_many},
+                              cfg.solver, Path(tmp), cfg.recheck_timeout_s)
+        rows = evaluate_problems(problems, proxy, pool.prove_many, settings, rechecker,
+                                 calibrator=Calibrator.from_dict(proxy.card.get("calibration")),
+                                 progress=_progress)
+    for r in rows:
+        r.pop("confidence", None)
+        r["generation"] = gdir.name
+    summ = summarize(rows, settings.node_budget)
+    print(summary_table(summ), flush=True)
+    if out:
+        atomic_write_json(out, rows)
+        print(f"rows: {out}", flush=True)
+    return summ
+
+
+def _progress(items):
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return items
+    return tqdm(items, desc="eval", leave=False, dynamic_ncols=True, mininterval=1.0)

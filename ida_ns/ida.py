@@ -58,6 +58,10 @@ def run(cfg: RunConfig) -> list[dict]:
     """The IDA loop (``--seeds K``: K loops in OUT/seed-N, then the summary)."""
     if cfg.seeds > 1:
         return run_seeds(cfg)
+    both = set(cfg.train) & set(cfg.heldout)
+    if both and not (cfg.spec or cfg.tiny):  # before anything is created or loaded
+        raise IdaNsError(f"{', '.join(sorted(both))}: named as both a training and a "
+                         "held-out source (held-out means never trained on)")
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     import torch
 
@@ -528,7 +532,8 @@ def distill_round(r: int, proxy, cfg: RunConfig, run_dir: Path, audit, attested:
         records = _dataset(run_dir, r, attested)
         pairs = training_pairs(records)
         shas = [v.sha256 for v in records]
-    now = {tuple(p[:3]) for t in _traces(run_dir) if t["round"] == r for p in t["pairs"]}
+    now = {tuple(p[:3]) for t in _traces(run_dir) if t["round"] == r
+           for p in t["pairs"] + [q for h in t.get("hindsight", []) for q in h["pairs"]]}
     new = [p for p in pairs if p in now]
     replay = [p for p in pairs if p not in now]
     from .recheck import pairs_sha256

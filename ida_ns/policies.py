@@ -183,7 +183,43 @@ class ProxyPolicy:
         return cands
 
     def propose(self, goal: Goal, depth: int) -> list[Proposal]:
-        return parse_candidates(goal, self.candidates(goal), "proxy")
+        return value_ordered(self.proxy, goal, parse_candidates(goal, self.candidates(goal),
+                                                                "proxy"), self.value_weight)
+
+    value_weight = 0.5
+
+
+def value_ordered(proxy, goal: Goal, props: list[Proposal], weight: float) -> list[Proposal]:
+    """Add the proxy's provability (value) estimate of each step's subgoals to its score, so
+    the search expands first the steps whose subgoals look closable: value of a subgoal =
+    the proxy's probability that ``direct`` closes it (what a solver leaf did in training),
+    a step's value = the mean over its subgoals (log scale).  Proxies without
+    ``score_batch`` (scripted ones) are left as they are."""
+    score = getattr(proxy, "score_batch", None)
+    if score is None or weight <= 0:
+        return props
+    from .prover.steps import StepError, apply_step
+
+    subs: list[list[Goal]] = []
+    for p in props:
+        try:
+            subs.append(list(apply_step(p.step, goal)) if p.step is not None else [])
+        except (StepError, RecursionError):
+            subs.append([])
+    flat = [(*goal_prompt(g), "direct") for gs in subs for g in gs]
+    if not flat:
+        return props
+    vals = score(flat)
+    out, i = [], 0
+    for p, gs in zip(props, subs):
+        if gs:
+            v = [max(-20.0, x) for x in vals[i:i + len(gs)]]
+            i += len(gs)
+            out.append(Proposal(p.step, p.text, p.score + weight * sum(v) / len(v), p.source,
+                                p.error))
+        else:
+            out.append(p)
+    return out
 
 
 class EscalatingPolicy:
@@ -225,7 +261,9 @@ class EscalatingPolicy:
 
     def propose(self, goal: Goal, depth: int) -> list[Proposal]:
         cands = self.proxy_policy.candidates(goal)
-        props = parse_candidates(goal, cands, "proxy")
+        props = value_ordered(self.proxy_policy.proxy, goal,
+                              parse_candidates(goal, cands, "proxy"),
+                              self.proxy_policy.value_weight)
         if self._unsure(goal, cands) or not any(p.step is not None for p in props):
             return props + self.fallback(goal, depth)
         return props

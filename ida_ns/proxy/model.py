@@ -308,6 +308,38 @@ class Proxy:
                             sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))])
         return results
 
+    @torch.inference_mode()
+    def score_batch(self, items: Sequence[tuple[str, str, str]]) -> list[float]:
+        """Teacher-forced ``log p(step, <eos> | goal, context)`` for each ``(goal, context,
+        step)``, in one batch (``-inf`` for a step longer than ``max_new_tokens``)."""
+        if not items:
+            return []
+        encoded = [self.encode_example(g, c, s) for g, c, s in items]
+        ok = [e for e in encoded if e is not None]
+        out = [-math.inf] * len(items)
+        if not ok:
+            return out
+        tok, dev = self.tokenizer, self.device
+        width = max(len(ids) for ids, _ in ok)
+        ids = torch.full((len(ok), width), tok.pad_token_id, dtype=torch.long)
+        mask = torch.zeros((len(ok), width), dtype=torch.long)
+        for i, (seq, _) in enumerate(ok):
+            ids[i, :len(seq)] = torch.tensor(seq)
+            mask[i, :len(seq)] = 1
+        with cpu_threads(self.cpu_threads if dev.type == "cpu" else 0):
+            logits = self.model(input_ids=ids.to(dev), attention_mask=mask.to(dev)).logits
+        logp = torch.log_softmax(logits.float(), dim=-1).cpu()
+        j = 0
+        for i, e in enumerate(encoded):
+            if e is None:
+                continue
+            seq, n_prompt = e
+            tgt = torch.tensor(seq[n_prompt:])
+            rows = logp[j, n_prompt - 1:len(seq) - 1]
+            out[i] = float(rows.gather(1, tgt[:, None]).sum())
+            j += 1
+        return out
+
     def _sample(self, ids, mask, per: int, gen):
         """Incremental decoding with the KV cache: each prompt is encoded once, then its cache
         is repeated into ``per`` rows (row 0 of each group greedy, the others sampled).

@@ -157,36 +157,79 @@ def expected_calibration_error(data, bins: int = 10) -> float | None:
 
 
 class ProxyPolicy:
-    """The proxy alone (no overseer): its k sampled candidates, best log-probability first."""
+    """The proxy alone (no overseer): its k sampled candidates, best score first.
+
+    ``prefetch``: after proposing for a goal, the candidates for *all* subgoals of its
+    proposed steps (the next frontier) are sampled in one batch and cached, so the proxy works
+    on many frontier nodes per call (``None`` = on when the proxy runs on CUDA, where a batch
+    costs about what one prompt does; on a CPU it is extra work)."""
 
     name = "proxy"
+    value_weight = 0.5
 
-    def __init__(self, proxy, k: int = 6, seed: int = 0, drop_direct: bool = True):
+    def __init__(self, proxy, k: int = 6, seed: int = 0, drop_direct: bool = True,
+                 prefetch: bool | None = None):
         self.proxy = proxy
         self.k = k
         self.seed = seed
         self.calls = 0
+        self.batches = 0  # proxy calls that sampled more than one goal
         self.log: list = []  # (goal key, top step text, raw confidence) per call
         # With the gate on, the search already tried Direct when the goal was created; a
         # "direct" candidate is then redundant and is dropped rather than proposed.
         self.drop_direct = drop_direct
+        if prefetch is None:
+            dev = getattr(proxy, "device", None)
+            prefetch = getattr(dev, "type", "cpu") == "cuda"
+        self.prefetch = prefetch and hasattr(proxy, "propose_batch")
+        self._cache: dict[str, list] = {}
 
     def candidates(self, goal: Goal):
-        g, c = goal_prompt(goal)
-        self.calls += 1
-        cands = self.proxy.propose(g, c, self.k, seed=self.seed + self.calls)
+        key = goal.key()
+        cands = self._cache.pop(key, None)
+        if cands is None:
+            g, c = goal_prompt(goal)
+            self.calls += 1
+            cands = self.proxy.propose(g, c, self.k, seed=self.seed + self.calls)
         if self.drop_direct:
             cands = [x for x in cands if x.text.strip() != "direct"]
         cands = sorted(cands, key=lambda x: -normalized_score(x))
         if cands:
-            self.log.append((goal.key(), cands[0].text, top_probability(cands[0].logprob)))
+            self.log.append((key, cands[0].text, top_probability(cands[0].logprob)))
         return cands
 
-    def propose(self, goal: Goal, depth: int) -> list[Proposal]:
-        return value_ordered(self.proxy, goal, parse_candidates(goal, self.candidates(goal),
-                                                                "proxy"), self.value_weight)
+    def prefetch_children(self, goal: Goal, props: list[Proposal]) -> None:
+        """Sample the candidates of every subgoal of ``props`` in one batch (cached)."""
+        if not self.prefetch:
+            return
+        from .prover.steps import StepError, apply_step
 
-    value_weight = 0.5
+        todo: dict[str, Goal] = {}
+        for p in props:
+            if p.step is None:
+                continue
+            try:
+                for g in apply_step(p.step, goal):
+                    k = g.key()
+                    if k not in self._cache:
+                        todo.setdefault(k, g)
+            except (StepError, RecursionError):
+                continue
+        if not todo:
+            return
+        self.calls += 1
+        self.batches += 1
+        out = self.proxy.propose_batch([goal_prompt(g) for g in todo.values()], self.k,
+                                       seed=self.seed + self.calls)
+        if len(self._cache) > 4096:
+            self._cache.clear()
+        self._cache.update(zip(todo, out))
+
+    def propose(self, goal: Goal, depth: int) -> list[Proposal]:
+        props = value_ordered(self.proxy, goal, parse_candidates(goal, self.candidates(goal),
+                                                                 "proxy"), self.value_weight)
+        self.prefetch_children(goal, props)
+        return props
 
 
 def value_ordered(proxy, goal: Goal, props: list[Proposal], weight: float) -> list[Proposal]:
@@ -232,8 +275,9 @@ class EscalatingPolicy:
 
     def __init__(self, proxy, overseer: Overseer | None = None, k: int = 6,
                  threshold: float = 0.35, members: Sequence = (), max_disagreement: float = 0.5,
-                 seed: int = 0, drop_direct: bool = True, calibrator: Calibrator | None = None):
-        self.proxy_policy = ProxyPolicy(proxy, k, seed, drop_direct)
+                 seed: int = 0, drop_direct: bool = True, calibrator: Calibrator | None = None,
+                 prefetch: bool | None = None):
+        self.proxy_policy = ProxyPolicy(proxy, k, seed, drop_direct, prefetch)
         self.calibrator = calibrator or Calibrator()
         self.disagreements = 0
         self.overseer = overseer or Overseer()
@@ -264,6 +308,7 @@ class EscalatingPolicy:
         props = value_ordered(self.proxy_policy.proxy, goal,
                               parse_candidates(goal, cands, "proxy"),
                               self.proxy_policy.value_weight)
+        self.proxy_policy.prefetch_children(goal, props)
         if self._unsure(goal, cands) or not any(p.step is not None for p in props):
             return props + self.fallback(goal, depth)
         return props

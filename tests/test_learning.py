@@ -347,3 +347,33 @@ def test_value_estimate_orders_the_steps():
     by = {q.text: q.score for q in out}
     assert by["cases y"] > by["lemma (= Z Z)"]  # its (S ...) case looks closable
     assert value_ordered(object(), goal, props, 0.5) == props  # no value head: unchanged
+
+
+class CountingProxy:
+    """Records how many goals each call asked about."""
+
+    def __init__(self):
+        self.sizes = []
+
+    def propose(self, g, c, k=None, seed=0):
+        self.sizes.append(1)
+        return [_Cand("cases y", -0.1)]
+
+    def propose_batch(self, items, k=None, seed=0):
+        self.sizes.append(len(items))
+        return [[_Cand("cases y", -0.2)] for _ in items]
+
+
+def test_prefetch_batches_the_next_frontier():
+    from ida_ns.prover.steps import apply_step
+
+    p = problem("(forall ((x Nat) (y Nat)) (= (plus x y) (plus y x)))")
+    goal = Goal(p.theory, p.goal)
+    proxy = CountingProxy()
+    pol = ProxyPolicy(proxy, k=2, prefetch=True)
+    props = pol.propose(goal, 0)
+    children = apply_step(props[0].step, goal)
+    assert proxy.sizes == [1, len(children)]  # the goal, then all its subgoals in one batch
+    pol.propose(children[0], 1)
+    assert proxy.sizes.count(1) == 1  # the child's candidates came from the batch
+    assert ProxyPolicy(CountingProxy()).prefetch is False  # CPU default: off

@@ -376,10 +376,13 @@ def evaluate(r: int, train, heldout, proxy, previous, prove_many, rechecker, cfg
     summ = summarize(rows, cfg.node_budget)
     main = summ.get("proxy+H", summ.get("H", {}))
     traces = [t for t in _traces(run_dir) if t["round"] == r]
+    train_ids = {sp.id for sp in train}
     solved = {t["problem"] for t in traces if t["status"] == "proved" and t["label"]
-              and t.get("proof")}
-    conf = [tuple(c) for row in rows if row["policy"] == "proxy+H"
-            for c in row.get("confidence", [])]
+              and t.get("proof") and t["problem"] in train_ids}
+    raw = [tuple(c) for row in rows if row["policy"] == "proxy+H"
+           for c in row.get("confidence", [])]
+    cal = _calibrator(proxy)
+    conf = [(cal(c), y) for c, y in raw]
     drift, agree_h = _drift(proxy, previous, heldout, run_dir)
     origins = {"proxy": 0, "H": 0, "hindsight": 0}
     for p in _dataset_pairs(run_dir, r, None):
@@ -404,7 +407,8 @@ def evaluate(r: int, train, heldout, proxy, previous, prove_many, rechecker, cfg
         "nodes_per_goal_H": summ.get("H", {}).get("nodes_per_goal", 0.0),
         "drift": drift,
         "agree_H": agree_h,
-        "ece": expected_calibration_error(conf),
+        "ece": expected_calibration_error(conf),  # of the calibrated confidence used
+        "ece_raw": expected_calibration_error(raw),
         "accepted_but_false": sum(s.get("accepted_but_false", 0) for s in summ.values())
         + sum(t.get("accepted_but_false", 0) for t in traces),
         "pairs": total,

@@ -377,3 +377,19 @@ def test_prefetch_batches_the_next_frontier():
     pol.propose(children[0], 1)
     assert proxy.sizes.count(1) == 1  # the child's candidates came from the batch
     assert ProxyPolicy(CountingProxy()).prefetch is False  # CPU default: off
+
+
+@pytest.mark.slow
+def test_ensemble_members_are_trained_and_consulted(tmp_path):
+    pytest.importorskip("torch")
+    from ida_ns.ida import _members, run
+    from ida_ns.ida_config import RunConfig
+    from ida_ns.proxy.model import Proxy
+
+    out = tmp_path / "run"
+    cfg = RunConfig(tiny=True, rounds=1, out=str(out), epochs=2, workers=1, ensemble=2)
+    run(cfg)
+    gen1 = out / "proxies" / "gen-001"
+    assert (gen1 / "members" / "m1" / "card.json").exists()
+    ms = _members(Proxy.load(gen1), cfg)
+    assert len(ms) == 2 and ms[0].path != ms[1].path

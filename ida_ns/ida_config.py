@@ -16,7 +16,7 @@ class RunConfig:
         "help": "held-out sources, never trained on (a whole source, e.g. TIP prod)"})
     train_limit: int = field(default=36, metadata={
         "help": "seeded sample of this many training goals (0 = all of them)"})
-    heldout_limit: int = field(default=16, metadata={
+    heldout_limit: int = field(default=12, metadata={
         "help": "seeded sample of this many held-out goals (0 = all of them)"})
     spec: str = field(default="", metadata={
         "help": "legacy: one problem set with its own train/held-out split (overrides "
@@ -36,7 +36,7 @@ class RunConfig:
         "help": "goal expansions per problem (the fixed search budget of the KPIs)"})
     problem_budget_s: float = field(default=2.5, metadata={
         "help": "wall seconds per training goal in amplification (with theory exploration)"})
-    eval_budget_s: float = field(default=1.5, metadata={
+    eval_budget_s: float = field(default=3.0, metadata={
         "help": "wall-clock cap per held-out goal in evaluation (the node budget is the "
                 "fixed budget; this only stops runaway solver time)"})
     leaf_timeout_s: float = field(default=0.2, metadata={"help": "solver seconds per leaf"})

@@ -204,6 +204,7 @@ class Rechecker:
         if how is None:
             self.stats["rejected"] += 1
             return None
+        self.stats["fallback" if "+" in how else "other_solver"] += 1
         pairs = tuple(tree_pairs(proof, None, origin="hindsight"))
         return VerifiedPairs(problem_id, "hindsight", pairs, how, proof.size(),
                              pairs_sha256(pairs), _SEAL)

@@ -185,10 +185,11 @@ class Rechecker:
         """A proved explored lemma: a closed formula over the theory, checked as a problem."""
         from .logic.ast import Problem
 
-        lp = Problem(problem.theory, formula, source=problem.source) \
-            if "source" in Problem.__dataclass_fields__ else Problem(problem.theory, formula)
-        ok, how, _ = self.check_problem(lp, proof, lemmas, f"{problem_id}.lemma"
-                                        f"{abs(hash(formula)) % 10**8}")
+        from .logic.printer import print_term
+
+        lp = Problem(problem.theory, formula, source=problem.source)
+        tag = hashlib.sha256(print_term(formula).encode("utf-8", "surrogatepass")).hexdigest()
+        ok, how, _ = self.check_problem(lp, proof, lemmas, f"{problem_id}.lemma-{tag[:10]}")
         if not ok:
             return None
         pairs = tuple(tree_pairs(proof, lemmas, origin="hindsight"))

@@ -393,3 +393,23 @@ def test_ensemble_members_are_trained_and_consulted(tmp_path):
     assert (gen1 / "members" / "m1" / "card.json").exists()
     ms = _members(Proxy.load(gen1), cfg)
     assert len(ms) == 2 and ms[0].path != ms[1].path
+
+
+def test_proved_lemmas_join_the_training_goals(tmp_path):
+    from ida_ns.ida import LemmaGoal, _curriculum
+    from ida_ns.specs import load_problem_set
+
+    sp = load_problem_set("default").by_id("nat_plus_zero_right")
+    lemma = "(forall ((x Nat)) (= (plus x Z) x))"
+    rec = {"round": 0, "problem": sp.id, "status": "proved", "label": True, "pairs": [],
+           "hindsight": [{"kind": "hindsight", "lemma": lemma, "pairs": [], "sha256": "a"},
+                         {"kind": "hindsight", "pairs": [], "sha256": "b"}]}
+    (tmp_path / "traces.jsonl").write_text(json.dumps(rec) + "\n")
+    assert _curriculum(tmp_path, [sp], 0) == []  # only lemmas of earlier rounds
+    goals = _curriculum(tmp_path, [sp], 1)
+    assert len(goals) == 1 and isinstance(goals[0], LemmaGoal)
+    p = goals[0].problem()
+    assert p.goal is not None and goals[0].id.startswith(sp.id + "#lemma-")
+    bad = LemmaGoal.make(sp, "(forall ((x Nat)) (= (frob x) x))")
+    with pytest.raises(IdaNsError):
+        bad.problem()

@@ -393,6 +393,8 @@ def evaluate(r: int, train, heldout, proxy, previous, prove_many, rechecker, cfg
     return {
         "round": r,
         "train_solved": len(solved),  # this round's re-amplification (expert iteration)
+        "train_kept": sum(1 for rec in _dataset(run_dir, r, None)
+                          if rec["kind"] == "proof" and rec["problem"] in train_ids),
         "train_total": sum(1 for sp in train if sp.label),
         "heldout_H": summ.get("H", {}).get("solved", 0),
         "heldout_solved": main.get("solved", 0),  # proxy+H

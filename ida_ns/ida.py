@@ -62,6 +62,8 @@ def run(cfg: RunConfig) -> list[dict]:
     if both and not (cfg.spec or cfg.tiny):  # before anything is created or loaded
         raise IdaNsError(f"{', '.join(sorted(both))}: named as both a training and a "
                          "held-out source (held-out means never trained on)")
+    if not (cfg.resume and Path(cfg.out, "state.json").exists()):
+        _splits(cfg)  # bad sources fail here, before a run directory is created
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     import torch
 

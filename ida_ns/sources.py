@@ -82,8 +82,8 @@ def load_source(name: str) -> list:
         return list(ps.problems)
     path = _resolve_dir(name)
     if path is None:
-        raise SpecError(f"{name}: no such problem set, folder or file (built-in sets: "
-                        f"{', '.join(builtin_sets())})")
+        raise SpecError(f"no such problem set, folder or file (built-in sets: "
+                        f"{', '.join(builtin_sets())})", file=name)
     if path.is_file():
         files = [path]
         folder = path.parent
@@ -91,7 +91,7 @@ def load_source(name: str) -> list:
         files = sorted(path.glob("*.smt2"))
         folder = path
         if not files:
-            raise SpecError(f"{path}: folder holds no .smt2 files")
+            raise SpecError("folder holds no .smt2 files", file=str(path))
     label = folder.name != "false"
     return [FileProblem(id=f"{folder.name}/{f.stem}", path=f, label=label,
                         source_name=folder.name) for f in files]

@@ -413,3 +413,12 @@ def test_proved_lemmas_join_the_training_goals(tmp_path):
     bad = LemmaGoal.make(sp, "(forall ((x Nat)) (= (frob x) x))")
     with pytest.raises(IdaNsError):
         bad.problem()
+
+
+def test_a_bad_source_fails_before_a_run_directory_is_made(tmp_path):
+    from ida_ns.ida import run
+    from ida_ns.ida_config import RunConfig
+
+    with pytest.raises(SpecError, match="no such problem set"):
+        run(RunConfig(train=("no-such-source",), out=str(tmp_path / "r")))
+    assert not (tmp_path / "r").exists()

@@ -99,10 +99,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--device", default="auto")
     ap.add_argument("--n-layer", type=int, default=ProxyConfig.n_layer)
     ap.add_argument("--n-embd", type=int, default=ProxyConfig.n_embd)
+    ap.add_argument("--compile", action="store_true",
+                    help="also compare with torch.compile on CPU (always done on CUDA)")
+    ap.add_argument("--preset", choices=("cpu", "gpu"), default="cpu",
+                    help="gpu: the 6 x 512 GPU preset shape")
     args = ap.parse_args(argv)
+    if args.preset == "gpu":
+        args.n_layer, args.n_embd = 6, 512
 
     pairs = synthetic_pairs(args.pairs)
-    pcfg = ProxyConfig(n_layer=args.n_layer, n_embd=args.n_embd)
+    pcfg = ProxyConfig(n_layer=args.n_layer, n_embd=args.n_embd,
+                       n_head=8 if args.n_embd % 8 == 0 and args.n_embd >= 256 else 4)
     base = DistillConfig(epochs=args.epochs, batch_size=args.batch_size, device=args.device,
                          num_threads=args.threads)
     device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available()
@@ -112,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     modes = [("fp32 eager", False, False)]
     if device.type == "cuda":
         modes.append(("bf16 + compile", True, True))
+    elif args.compile:
+        modes.append(("fp32 + compile", False, True))
 
     with tempfile.TemporaryDirectory() as tmp:
         parent = Proxy.new(pcfg, [t for p in pairs for t in p], seed=0)

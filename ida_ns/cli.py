@@ -212,6 +212,14 @@ def cmd_run(args) -> int:
     return 0
 
 
+def cmd_eval(args) -> int:
+    from .evaluation import run_eval
+
+    run_eval(Path(args.run), args.dirs, gen=args.gen, out=args.json, limit=args.limit,
+             node_budget=args.node_budget, wall_s=args.wall)
+    return 0
+
+
 def cmd_proxies(args) -> int:
     from .ida import list_proxies
 
@@ -339,6 +347,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_distill_arguments(c)
     c.set_defaults(fn=cmd_distill)
+
+    c = sub.add_parser("eval", help="held-out evaluation of a run's proxy: H alone, proxy+H "
+                                    "and proxy alone at the same node budget")
+    c.add_argument("run", help="run directory (its config.json gives budgets and solver)")
+    c.add_argument("dirs", nargs="+", metavar="DIR",
+                   help="folders of .smt2 files (TIP works), problem sets or files")
+    c.add_argument("--gen", type=int, default=None, help="proxy generation (default: latest)")
+    c.add_argument("--json", help="write one row per problem and policy here (JSON list)")
+    c.add_argument("--limit", type=int, default=0, help="seeded sample of N problems (0: all)")
+    c.add_argument("--node-budget", type=positive_int, default=None,
+                   help="expansions per problem (default: the run's)")
+    c.add_argument("--wall", type=positive_float, default=None,
+                   help="wall-clock cap per problem and policy (default: the run's)")
+    c.set_defaults(fn=cmd_eval)
 
     c = sub.add_parser("proxies", help="list the proxy generations of a run")
     c.add_argument("run")

@@ -1,20 +1,28 @@
-"""The IDA loop, top to bottom: amplify, verify, distill, evaluate.
+"""The IDA loop, top to bottom: amplify, re-check, evaluate, distill (expert iteration).
 
-    X_0 = a fresh (untrained) proxy
+    X_0 = a fresh (untrained) proxy, or a local HF causal LM (--proxy DIR)
     for round r = 0 .. R:
-        AMPLIFY   every training goal (curriculum: easy -> hard) is searched with X_r proposing
-                  steps and the overseer H taking over when X_r is unsure; every step passes
-                  the verify gate, every leaf is closed by a solver
-        KEEP      fully verified proof trees only -> (goal -> step) pairs
-        EVALUATE  held-out goals at a fixed node budget: X_r with H (guided), X_r alone
-                  (proxy only); KPIs -> metrics.jsonl, the table, the plot
-        DISTILL   (r < R) X_{r+1} = X_r trained on this round's pairs + replay of earlier ones
+        AMPLIFY   EVERY training goal is searched again (expert iteration), with theory
+                  exploration: round 0 by the overseer H alone (X_0 is untrained, so round 0 is
+                  the H-alone baseline that seeds the data); later rounds by X_r proposing and H
+                  taking over when X_r's calibrated confidence is low (or its candidates fail)
+        RE-CHECK  every proof found is re-checked independently (certificate checker, the
+                  *other* solver first) -> VerifiedPairs; hindsight: subgoals closed in any
+                  search (failed ones too) and proved explored lemmas, re-checked the same way;
+                  proved lemmas join the training goals (curriculum).  Pair hashes -> audit log
+        EVALUATE  held-out goals (a whole source never trained on) at a fixed node budget,
+                  H alone / X_r with H / X_r alone, cold verdict caches; KPIs -> metrics.jsonl
+        DISTILL   (r < R) X_{r+1} = X_r trained on everything kept: the cheapest verified proof
+                  per goal over all rounds, plus every verified hindsight pair.  An empty
+                  training set keeps X_{r+1} = X_r (logged and audited); the loop never dies.
 
-Everything (steps, verdicts, distillations, metrics) goes to the hash-chained audit log.  The
-run directory is crash-safe: traces are appended durably per problem, generations and state
-are written atomically, and ``--resume`` continues where a killed run stopped without losing or
-duplicating a verified trace.  Left out to keep the structure visible: multi-GPU distillation
-(torchrun/DDP), distributed solver pools (Ray).
+Distillation accepts only :class:`ida_ns.recheck.VerifiedPairs`; ``--no-verify`` is the
+separately named unsafe path (:func:`ida_ns.recheck.unverified_pairs`) and marks the generation
+cards and the audit log unverified.  Everything (steps, verdicts, re-checks, training sets,
+distillations, metrics) goes to the hash-chained audit log.  The run directory is crash-safe:
+traces are appended durably per problem, generations and state are written atomically, and
+``--resume`` continues where a killed run stopped without losing or duplicating a verified
+trace.
 """
 
 from __future__ import annotations
@@ -23,8 +31,9 @@ import json
 import math
 import os
 import shutil
+import statistics
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .audit import AuditLog
@@ -32,10 +41,10 @@ from .errors import IdaNsError
 from .ida_config import RunConfig
 from .storage import append_line_durable, atomic_write_json, read_json, read_jsonl
 
-METRIC_KEYS = ("round", "train_solved", "train_total", "heldout_solved", "heldout_total",
-               "heldout_refuted", "proxy_only_solved", "proxy_precision", "overrides",
-               "nodes_per_proof", "drift", "agree_H", "accepted_but_false", "pairs",
-               "distill_loss", "time_s")
+METRIC_KEYS = ("round", "train_solved", "train_total", "heldout_H", "heldout_solved",
+               "proxy_only_solved", "heldout_total", "heldout_refuted", "proxy_precision",
+               "gate_acceptance", "overrides", "nodes_per_proof", "drift", "agree_H", "ece",
+               "accepted_but_false", "pairs", "origin_shares", "distill_loss", "time_s")
 
 
 @dataclass
@@ -46,6 +55,15 @@ class RunState:
 
 
 def run(cfg: RunConfig) -> list[dict]:
+    """The IDA loop (``--seeds K``: K loops in OUT/seed-N, then the summary)."""
+    if cfg.seeds > 1:
+        return run_seeds(cfg)
+    both = set(cfg.train) & set(cfg.heldout)
+    if both and not (cfg.spec or cfg.tiny):  # before anything is created or loaded
+        raise IdaNsError(f"{', '.join(sorted(both))}: named as both a training and a "
+                         "held-out source (held-out means never trained on)")
+    if not (cfg.resume and Path(cfg.out, "state.json").exists()):
+        _splits(cfg)  # bad sources fail here, before a run directory is created
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     import torch
 
@@ -53,46 +71,38 @@ def run(cfg: RunConfig) -> list[dict]:
     from solvers.pool import SolverPool
 
     from .prover.verify import Checker, VerdictCache
-    from .specs import load_problem_set
+    from .recheck import Rechecker
 
-    from .executors import check_executor
-
-    check_executor(cfg.executor)  # before the run directory is touched
     run_dir, cfg, state = _open_run(cfg)
+    attested = _attested(run_dir)  # pair hashes the audit log says were re-checked
     audit = AuditLog(run_dir / "audit.jsonl")
-    pset = load_problem_set(cfg.spec)
-    train, heldout = _splits(pset, cfg)
-    audit.append("run", {"config": cfg.as_dict(), "spec": pset.name, "train": len(train),
-                         "heldout": len(heldout), "resumed_at": [state.round, state.phase]})
+    train, heldout, name = _splits(cfg)
+    audit.append("run", {"config": cfg.as_dict(), "sources": name, "train": len(train),
+                         "heldout": len(heldout), "resumed_at": [state.round, state.phase],
+                         "round0": "overseer H alone (X_0 untrained)"})
     metrics = [m for m in read_jsonl(run_dir / "metrics.jsonl", missing_ok=True).records]
-    print(f"ida-ns run: {pset.name}: {len(train)} training goals, {len(heldout)} held out; "
+    print(f"ida-ns run: {name}: {len(train)} training goals, {len(heldout)} held out; "
           f"rounds 0..{cfg.rounds}; run directory {run_dir}", flush=True)
-
-    from contextlib import ExitStack
-
-    from .executors import make_executor
-
-    with ExitStack() as stack:
-        pool = stack.enter_context(SolverPool(cfg.solver, workers=cfg.workers,
-                                              timeout_s=cfg.leaf_timeout_s))
-        # --executor ray: held-out goals are evaluated as Ray tasks (ida_ns.ida_tasks)
-        executor = None if cfg.executor == "local" else stack.enter_context(
-            make_executor(cfg.executor, cfg.workers, address=cfg.ray_address or None))
+    other = "cvc5" if cfg.solver == "z3" else "z3"
+    with SolverPool(cfg.solver, workers=cfg.workers, timeout_s=cfg.leaf_timeout_s) as pool, \
+            SolverPool(other, workers=1, timeout_s=cfg.recheck_timeout_s) as pool2:
         checker = Checker.from_pool(pool, leaf_timeout_s=cfg.leaf_timeout_s,
                                     cache=VerdictCache(run_dir / "verdicts.jsonl"),
                                     seed=cfg.seed,
                                     on_event=lambda kind, data: audit.append(kind, data))
-        proxy = _current_proxy(run_dir, cfg, state, pset, train, audit)
+        rechecker = Rechecker({cfg.solver: pool.prove_many, other: pool2.prove_many},
+                              cfg.solver, run_dir / "certs", cfg.recheck_timeout_s)
+        proxy = _current_proxy(run_dir, cfg, state, train, audit)
         previous = None
         while state.round <= cfg.rounds:
             r = state.round
             t0 = time.perf_counter()
             if state.phase == "amplify":  # ---------------------------------- AMPLIFY
-                amplify(r, train, proxy, checker, cfg, run_dir, audit)
+                amplify(r, train, proxy, checker, rechecker, cfg, run_dir, audit, attested)
                 _save_state(run_dir, state, phase="evaluate")
             if state.phase == "evaluate":  # -------------------------------- EVALUATE
-                row = evaluate(r, train, heldout, proxy, previous, checker, cfg, run_dir,
-                               audit, executor)
+                row = evaluate(r, train, heldout, proxy, previous, pool.prove_many, rechecker,
+                               cfg, run_dir, audit)
                 row["time_s"] = round(time.perf_counter() - t0, 1)
                 if not any(m["round"] == r for m in metrics):
                     append_line_durable(run_dir / "metrics.jsonl", json.dumps(row))
@@ -102,7 +112,7 @@ def run(cfg: RunConfig) -> list[dict]:
                 _save_state(run_dir, state, phase="distill" if r < cfg.rounds else "done")
             if state.phase == "distill":  # ---------------------------------- DISTILL
                 previous = proxy
-                proxy = distill_round(r, proxy, cfg, run_dir, audit)
+                proxy = distill_round(r, proxy, cfg, run_dir, audit, attested)
                 state.generation = proxy.path
                 state.round = r + 1
                 _save_state(run_dir, state, phase="amplify")
@@ -117,103 +127,298 @@ def run(cfg: RunConfig) -> list[dict]:
 
 
 # ============================================================================== AMPLIFY
-def amplify(r: int, train, proxy, checker, cfg: RunConfig, run_dir: Path, audit) -> None:
-    """Search every training goal with X_r + H (with theory exploration); append each
-    problem's verified proof as (goal -> step) pairs to traces.jsonl, once per round."""
+def amplify(r: int, train, proxy, checker, rechecker, cfg: RunConfig, run_dir: Path, audit,
+            attested: set) -> None:
+    """Search every training goal (and the curriculum of lemmas proved so far) with X_r + H;
+    re-check each proof independently; append one trace per goal to traces.jsonl."""
     from .prover.proof import LemmaLibrary
     from .prover.prover import ProverConfig, prove_problem
-    from .traces import proof_pairs
 
-    traces = _traces(run_dir)
-    done = {(t["round"], t["problem"]) for t in traces}
-    # Goals settled in an earlier round (proved, or refuted by testing) keep their verified
-    # traces (replayed in distillation); each round amplifies what is still open.
-    settled = {t["problem"] for t in traces if t["round"] < r and t["status"] != "unknown"}
+    done = {(t["round"], t["problem"]) for t in _traces(run_dir)}
     libraries: dict = {}
+    verified_lemmas: dict = {}
     proved_cache: dict = {}
     pcfg = ProverConfig(budget_s=cfg.problem_budget_s, solver=cfg.solver,
                         leaf_timeout_s=cfg.leaf_timeout_s, max_nodes=4 * cfg.node_budget,
                         test_trials=150, seed=cfg.seed)
-    for sp in _progress(train, f"round {r} amplify"):
-        if (r, sp.id) in done or sp.id in settled:
-            continue  # resumed (trace already on disk), or settled in an earlier round
-        problem = sp.problem()
-        library = libraries.setdefault(sp.theory_path, LemmaLibrary())
-        policy = _policy_factory(proxy, cfg, r)
-        result = prove_problem(problem, checker, pcfg, policy=policy, library=library,
-                               proved_cache=proved_cache,
+    calibrator = _calibrator(proxy)
+    rechecker.cert_dir = run_dir / "certs" / f"round-{r:03d}"
+    goals = list(train) + _curriculum(run_dir, train, r)
+    for sp in _progress(goals, f"round {r} amplify"):
+        if (r, sp.id) in done:
+            continue  # resumed: trace already on disk
+        try:
+            problem = sp.problem()
+        except IdaNsError as e:
+            _trace(run_dir, audit, {"round": r, "problem": sp.id, "status": "error",
+                                    "label": sp.label, "reason": str(e)[:300], "pairs": []})
+            continue
+        library = libraries.setdefault(str(sp.theory_path), LemmaLibrary())
+        vlemmas = verified_lemmas.setdefault(str(sp.theory_path), set())
+        lib_before, cache_before = set(library.proofs), set(proved_cache)
+        policies: list = []
+        result = prove_problem(problem, checker, pcfg,
+                               policy=_policy_factory(proxy, cfg, r, calibrator, policies),
+                               library=library, proved_cache=proved_cache,
                                accept_unverified=cfg.no_verify,
                                on_event=lambda kind, data: audit.append(kind, data))
-        pairs = proof_pairs(result.proof, result.lemmas) if result.proof is not None else []
-        stats = result.stats.as_dict() if result.stats else {}
         record = {"round": r, "problem": sp.id, "status": result.status, "label": sp.label,
-                  "pairs": pairs, "stats": stats, "time_s": round(result.time_s, 3),
-                  "false_nodes": _false_nodes(result, checker) if result.proof else 0}
-        append_line_durable(run_dir / "traces.jsonl", json.dumps(record))
-        audit.append("trace", {"round": r, "problem": sp.id, "status": result.status,
-                               "pairs": len(pairs)})
+                  "stats": result.stats.as_dict() if result.stats else {},
+                  "time_s": round(result.time_s, 3), "pairs": [], "proof": None,
+                  "hindsight": [], "accepted_but_false": 0,
+                  "curriculum": isinstance(sp, LemmaGoal)}
+        if result.proof is not None:
+            if cfg.no_verify:  # UNSAFE ablation path: nobody re-checks what is kept
+                from .recheck import unverified_pairs
+
+                kept = unverified_pairs(sp.id, result)
+                ok, _, _ = rechecker.check_problem(problem, result.proof, result.lemmas,
+                                                   f"r{r}-{sp.id}")  # for the KPI only
+                record["accepted_but_false"] = int(not ok or not sp.label)
+            else:
+                kept = rechecker.verified_proof(f"{sp.id}", problem, result)
+                record["accepted_but_false"] = int(kept is None or not sp.label)
+                if kept is not None:
+                    vlemmas.update(result.lemmas)
+            if kept is not None:
+                record["proof"] = kept.record()
+                record["pairs"] = [list(p) for p in kept.pairs]
+        if not cfg.no_verify and cfg.hindsight:
+            record["hindsight"] = _hindsight(sp, problem, result, library, lib_before,
+                                             proved_cache, cache_before, vlemmas, rechecker,
+                                             cfg.hindsight)
+        record["confidence"] = _confidence(policies, result, proved_cache)
+        for rec in ([record["proof"]] if record["proof"] else []) + record["hindsight"]:
+            verified = rec["checked_by"] != "UNVERIFIED"
+            audit.append("verified" if verified else "UNVERIFIED",
+                         {"round": r, "problem": sp.id, "kind": rec["kind"],
+                          "sha256": rec["sha256"], "pairs": len(rec["pairs"]),
+                          "checked_by": rec["checked_by"]})
+            if verified:
+                attested.add(rec["sha256"])
+        _trace(run_dir, audit, record)
 
 
-def _policy_factory(proxy, cfg: RunConfig, r: int):
-    """Round 0 and --no-proxy: the overseer alone; later: the proxy, escalating to H."""
+def _trace(run_dir: Path, audit, record: dict) -> None:
+    append_line_durable(run_dir / "traces.jsonl", json.dumps(record))
+    audit.append("trace", {"round": record["round"], "problem": record["problem"],
+                           "status": record["status"], "pairs": len(record["pairs"]),
+                           "hindsight": len(record.get("hindsight", []))})
+
+
+def _hindsight(sp, problem, result, library, lib_before, proved_cache, cache_before,
+               vlemmas, rechecker, limit: int) -> list[dict]:
+    """Verified pairs from what this search closed besides its final proof: every proved
+    explored lemma (a closed formula: checked as a problem of its own) and up to ``limit``
+    subgoals closed by a real step (failed searches included), largest proofs first."""
+    from .evaluation import proof_steps
+    from .prover.steps import Direct
+
+    out = []
+    for formula in [f for f in library.proofs if f not in lib_before]:
+        if formula in (result.lemmas or {}):
+            continue  # already part of the re-checked proof
+        lp = library.proofs[formula]
+        from .prover.prover import used_lemmas
+
+        vp = rechecker.verified_lemma(sp.id, problem, formula, lp, used_lemmas(lp, library))
+        if vp is not None:
+            from .logic.printer import print_term
+
+            vlemmas.add(formula)
+            out.append({**vp.record(), "lemma": print_term(formula)})
+    in_proof = set(proof_steps(result.proof, result.lemmas)) if result.proof else set()
+    fresh = [proved_cache[k] for k in proved_cache if k not in cache_before
+             and k not in in_proof and not isinstance(proved_cache[k].step, Direct)]
+    fresh.sort(key=lambda p: -p.size())
+    for proof in fresh[:limit]:
+        vp = rechecker.verified_subgoal(sp.id, proof.goal, proof, vlemmas)
+        if vp is not None:
+            out.append(vp.record())
+    return out
+
+
+def _curriculum(run_dir: Path, train, r: int) -> list:
+    """Proved explored lemmas of earlier rounds join the training goals as problems of their
+    own (curriculum): the smallest one per training goal, at most a quarter of the goals."""
+    by_id = {sp.id: sp for sp in train}
+    out, seen = [], set()
+    for t in _traces(run_dir):
+        if t["round"] >= r or t["problem"] not in by_id:
+            continue
+        lemmas = sorted((h["lemma"] for h in t.get("hindsight", []) if h.get("lemma")),
+                        key=len)
+        for f in lemmas[:1]:
+            g = LemmaGoal.make(by_id[t["problem"]], f)
+            if g.id not in seen:
+                seen.add(g.id)
+                out.append(g)
+    return out[: max(1, len(train) // 4)]
+
+
+@dataclass(frozen=True)
+class LemmaGoal:
+    """A proved explored lemma as a training goal of its own (curriculum)."""
+
+    id: str
+    base: object
+    formula: str
+    label: bool = True
+    difficulty: str = "easy"
+    split: str = "train"
+
+    @classmethod
+    def make(cls, base, formula: str) -> "LemmaGoal":
+        import hashlib
+
+        h = hashlib.sha256(formula.encode()).hexdigest()[:10]
+        return cls(f"{base.id}#lemma-{h}", base, formula)
+
+    @property
+    def source(self):
+        return f"{self.base.source} lemma {self.formula[:60]}"
+
+    @property
+    def theory_path(self):
+        return self.base.theory_path
+
+    def theory_text(self) -> str:
+        return self.base.theory_text()
+
+    @property
+    def goal_text(self) -> str:
+        return self.formula
+
+    def problem(self):
+        from .logic.ast import BOOL, Problem
+        from .logic.parser import parse_term
+
+        base = self.base.problem()
+        goal = parse_term(self.formula, base.theory, {}, expected=BOOL, file=self.id)
+        return Problem(base.theory, goal, source=self.id)
+
+
+def _policy_factory(proxy, cfg: RunConfig, r: int, calibrator, policies: list):
+    """Round 0 and --no-proxy: the overseer alone; later: X_r, escalating to H."""
     from .policies import EscalatingPolicy
     from .prover.overseer import Overseer
 
-    if cfg.no_proxy or proxy is None:
+    if cfg.no_proxy or proxy is None or r == 0:
         return None  # prove_problem's default: H with theory exploration
-    return lambda conjectures: EscalatingPolicy(
-        proxy, Overseer(conjectures=conjectures), k=cfg.k, threshold=cfg.threshold,
-        seed=cfg.seed + r, drop_direct=not cfg.no_verify)
+
+    def make(conjectures):
+        p = EscalatingPolicy(proxy, Overseer(conjectures=conjectures), k=cfg.k,
+                             threshold=cfg.threshold, seed=cfg.seed + r,
+                             drop_direct=not cfg.no_verify, calibrator=calibrator,
+                             members=_members(proxy, cfg))
+        policies.append(p)
+        return p
+    return make
+
+
+def _confidence(policies, result, proved_cache) -> list:
+    """(raw confidence, outcome) of the proxy's top steps in this goal's searches: outcome 1
+    when a verified proof of that goal (the final one, or any subgoal closed) applied it."""
+    from .evaluation import proof_steps
+    from .prover.steps import step_text
+
+    used = proof_steps(result.proof, result.lemmas) if result.proof is not None else {}
+    out = []
+    for p in policies:
+        for key, text, conf in p.log:
+            step = used.get(key)
+            if step is None and key in proved_cache:
+                step = step_text(proved_cache[key].step)
+            out.append((round(conf, 4), int(step == text)))
+    return out
+
+
+def _calibrator(proxy):
+    from .policies import Calibrator
+
+    return Calibrator.from_dict((getattr(proxy, "card", None) or {}).get("calibration"))
+
+
+_MEMBERS: dict = {}
+
+
+def _members(proxy, cfg: RunConfig) -> list:
+    """Ensemble members of X_r (``--ensemble N``): X_r and its sibling members trained with
+    other seeds, saved in ``<gen>/members/``."""
+    if cfg.ensemble <= 1 or not proxy.path:
+        return []
+    from .proxy.model import Proxy
+
+    key = proxy.path
+    if key not in _MEMBERS:
+        root = Path(proxy.path) / "members"
+        ms = [proxy] + [Proxy.load(d) for d in sorted(root.iterdir())
+                        if (d / "card.json").exists()] if root.is_dir() else [proxy]
+        _MEMBERS.clear()
+        _MEMBERS[key] = ms
+    return _MEMBERS[key]
 
 
 # ============================================================================= EVALUATE
-def evaluate(r: int, train, heldout, proxy, previous, checker, cfg: RunConfig, run_dir: Path,
-             audit, executor=None) -> dict:
-    """KPIs of round r: held-out goals at a fixed node budget, guided and proxy-only."""
-    pcfg = eval_prover_config(cfg)
-    guided = {"proved": 0, "refuted": 0, "nodes": [], "expanded": 0, "overrides": 0,
-              "proposed": 0, "accepted": 0, "false": 0}
-    only = 0
-    if executor is None:  # in this process, on the run's checker
-        per_problem = (evaluate_problem(sp, proxy, checker, cfg, pcfg)
-                       for sp in _progress(heldout, f"round {r} evaluate"))
-    else:  # one task per held-out goal (ida_ns.ida_tasks); its verdicts audited in order
-        from .ida_tasks import evaluate_remote
+def evaluate(r: int, train, heldout, proxy, previous, prove_many, rechecker, cfg: RunConfig,
+             run_dir: Path, audit) -> dict:
+    """KPIs of round r: held-out goals at a fixed node budget, H alone / X_r+H / X_r alone."""
+    from .evaluation import EvalSettings, evaluate_problems, summarize
+    from .policies import expected_calibration_error
 
-        per_problem = evaluate_remote(executor, heldout, proxy, cfg, audit)
-    for one in per_problem:
-        for key in ("proved", "refuted", "expanded", "overrides", "proposed", "accepted",
-                    "false"):
-            guided[key] += one[key]
-        guided["nodes"].extend(one["nodes"])
-        only += one["only"]
-    all_traces = _traces(run_dir)
-    traces = [t for t in all_traces if t["round"] == r]
-    solved_so_far = {t["problem"] for t in all_traces
-                     if t["round"] <= r and t["status"] == "proved" and t["label"]}
-    train_false = sum(t.get("false_nodes", 0) + (1 if t["status"] == "proved" and
-                                                 not t["label"] else 0) for t in traces)
+    settings = EvalSettings(node_budget=cfg.node_budget, wall_s=cfg.eval_budget_s,
+                            leaf_timeout_s=cfg.leaf_timeout_s, solver=cfg.solver, k=cfg.k,
+                            threshold=cfg.threshold, seed=cfg.seed, no_verify=cfg.no_verify)
+    pols = ("H",) if cfg.no_proxy else ("H", "proxy+H", "proxy")
+    rechecker.cert_dir = run_dir / "certs" / f"eval-{r:03d}"
+    rows = evaluate_problems(heldout, proxy, prove_many, settings, rechecker, pols,
+                             calibrator=_calibrator(proxy), members=_members(proxy, cfg),
+                             progress=lambda xs: _progress(xs, f"round {r} evaluate"))
+    atomic_write_json(run_dir / "eval" / f"round-{r:03d}.json", rows)
+    summ = summarize(rows, cfg.node_budget)
+    main = summ.get("proxy+H", summ.get("H", {}))
+    traces = [t for t in _traces(run_dir) if t["round"] == r]
+    train_ids = {sp.id for sp in train}
+    solved = {t["problem"] for t in traces if t["status"] == "proved" and t["label"]
+              and t.get("proof") and t["problem"] in train_ids}
+    raw = [tuple(c) for row in rows if row["policy"] == "proxy+H"
+           for c in row.get("confidence", [])]
+    cal = _calibrator(proxy)
+    conf = [(cal(c), y) for c, y in raw]
+    drift, agree_h = _drift(proxy, previous, heldout, run_dir)
+    origins = {"proxy": 0, "H": 0, "hindsight": 0}
+    for p in _dataset_pairs(run_dir, r, None):
+        origins[p[3] if p[3] in origins else "H"] += 1
+    total = sum(origins.values())
     t_prop = sum(t["stats"].get("proposed", {}).get("proxy", 0) for t in traces)
-    t_acc = sum(t["stats"].get("accepted", {}).get("proxy", 0) for t in traces)
-    proposed = guided["proposed"] + t_prop
-    drift, agree_h = _drift(proxy, previous, run_dir)
+    t_used = sum(t["stats"].get("used", {}).get("proxy", 0) for t in traces if t.get("proof"))
     return {
         "round": r,
-        "train_solved": len(solved_so_far),  # cumulative: verified proofs held so far
+        "train_solved": len(solved),  # this round's re-amplification (expert iteration)
+        "train_kept": sum(1 for rec in _dataset(run_dir, r, None)
+                          if rec["kind"] == "proof" and rec["problem"] in train_ids),
         "train_total": sum(1 for sp in train if sp.label),
-        "heldout_solved": guided["proved"],
-        "heldout_total": sum(1 for sp in heldout if sp.label),
-        "heldout_refuted": guided["refuted"],
-        "proxy_only_solved": only,
-        "proxy_precision": round((guided["accepted"] + t_acc) / proposed, 4) if proposed else 0.0,
-        "overrides": round(guided["overrides"] / guided["expanded"], 4)
-        if guided["expanded"] else 0.0,
-        "nodes_per_proof": round(sum(guided["nodes"]) / len(guided["nodes"]), 2)
-        if guided["nodes"] else 0.0,
+        "heldout_H": summ.get("H", {}).get("solved", 0),
+        "heldout_solved": main.get("solved", 0),  # proxy+H
+        "proxy_only_solved": summ.get("proxy", {}).get("solved", 0),
+        "heldout_total": main.get("true", 0),
+        "heldout_refuted": main.get("refuted", 0),
+        "proxy_precision": main.get("proxy_precision", 0.0),
+        "gate_acceptance": main.get("gate_acceptance", 0.0),
+        "train_proxy_precision": round(t_used / t_prop, 4) if t_prop else 0.0,
+        "overrides": main.get("overrides_per_node", 0.0),
+        "nodes_per_proof": main.get("nodes_per_goal", 0.0),
+        "nodes_per_goal_H": summ.get("H", {}).get("nodes_per_goal", 0.0),
         "drift": drift,
         "agree_H": agree_h,
-        "accepted_but_false": guided["false"] + train_false,
-        "pairs": sum(len(t["pairs"]) for t in traces),
+        "ece": expected_calibration_error(conf),  # of the calibrated confidence used
+        "ece_raw": expected_calibration_error(raw),
+        "accepted_but_false": sum(s.get("accepted_but_false", 0) for s in summ.values())
+        + sum(t.get("accepted_but_false", 0) for t in traces),
+        "pairs": total,
+        "origin_shares": {k: round(v / total, 3) if total else 0.0 for k, v in origins.items()},
+        "recheck": dict(rechecker.stats),
+        "verified": not cfg.no_verify,
         "distill_loss": None,
     }
 
@@ -267,9 +472,8 @@ def evaluate_problem(sp, proxy, checker, cfg: RunConfig, pcfg) -> dict:
 
 
 def _false_nodes(result, checker) -> int:
-    """Ground-truth re-check of an accepted proof: goals of its nodes (and lemmas) that random
-    testing refutes.  Zero for anything the gate let through; the --no-verify ablation shows
-    what happens without it."""
+    """Ground-truth re-check of an accepted proof by random testing: goals of its nodes (and
+    lemmas) that testing refutes (the --no-verify ablation shows what the gate stops)."""
     count = 0
     nodes = list(result.proof.nodes())
     for p in result.lemmas.values():
@@ -285,96 +489,266 @@ def _false_nodes(result, checker) -> int:
     return count
 
 
-def _drift(proxy, previous, run_dir: Path) -> tuple[float | None, float | None]:
-    """Top-1 agreement of X_r with X_{r-1} and with H's verified step on a fixed probe set
-    (the round-0 traces' first pairs)."""
-    probe = []
-    for t in _traces(run_dir):
-        if t["round"] == 0:
-            probe.extend(t["pairs"][:2])
-    probe = probe[:60]
-    if not probe or proxy is None:
+def _drift(proxy, previous, heldout, run_dir: Path) -> tuple[float | None, float | None]:
+    """Drift on a held-out probe: share of the held-out root goals on which X_r's greedy step
+    differs from X_{r-1}'s (first value); and X_r's top-1 agreement with H's verified steps
+    on a probe of round-0 training pairs (second value)."""
+    if proxy is None:
         return None, None
-    items = [(g, c) for g, c, _ in probe]
-    top = [c[0].text if c else "" for c in proxy.propose_batch(items, 0)]
-    agree_h = sum(a == s for a, (_, _, s) in zip(top, probe)) / len(probe)
-    if previous is None:
-        return None, round(agree_h, 4)
+    from .policies import goal_prompt
+    from .prover.goal import Goal
+
+    items = []
+    for sp in list(heldout)[:40]:
+        try:
+            p = sp.problem()
+        except IdaNsError:
+            continue
+        items.append(goal_prompt(Goal(p.theory, p.goal)))
+    agree_h = None
+    probe = [p for t in _traces(run_dir) if t["round"] == 0 for p in t["pairs"][:2]][:60]
+    if probe:
+        top = [c[0].text if c else "" for c in proxy.propose_batch(
+            [(g, c) for g, c, *_ in probe], 0)]
+        agree_h = round(sum(a == p[2] for a, p in zip(top, probe)) / len(probe), 4)
+    if previous is None or not items:
+        return None, agree_h
+    now = [c[0].text if c else "" for c in proxy.propose_batch(items, 0)]
     prev = [c[0].text if c else "" for c in previous.propose_batch(items, 0)]
-    return round(sum(a == b for a, b in zip(top, prev)) / len(probe), 4), round(agree_h, 4)
+    return round(sum(a != b for a, b in zip(now, prev)) / len(items), 4), agree_h
 
 
 # ============================================================================== DISTILL
-def distill_round(r: int, proxy, cfg: RunConfig, run_dir: Path, audit):
-    """X_{r+1} from X_r on round r's verified pairs, replaying earlier rounds' pairs."""
+def _dataset(run_dir: Path, r: int, attested: set | None):
+    """Everything kept up to round r: the cheapest re-checked proof per goal over all rounds
+    plus every re-checked hindsight record (deduplicated by hash), as VerifiedPairs (or, with
+    ``attested=None`` for statistics, as raw records)."""
+    from .recheck import VerifiedPairs
+
+    best: dict = {}
+    hind: dict = {}
+    for t in _traces(run_dir):
+        if t["round"] > r:
+            continue
+        rec = t.get("proof")
+        if rec and (t["problem"] not in best or rec["cost"] < best[t["problem"]]["cost"]):
+            best[t["problem"]] = rec
+        for h in t.get("hindsight", []):
+            hind.setdefault(h["sha256"], h)
+    recs = list(best.values()) + list(hind.values())
+    if attested is None:
+        return recs
+    return [VerifiedPairs.from_record(x, attested) for x in recs]
+
+
+def _dataset_pairs(run_dir: Path, r: int, attested) -> list[tuple]:
+    seen, out = set(), []
+    for rec in _dataset(run_dir, r, None):
+        for p in rec["pairs"]:
+            if tuple(p[:3]) not in seen:
+                seen.add(tuple(p[:3]))
+                out.append(tuple(p))
+    return out
+
+
+def training_pairs(records) -> list[tuple[str, str, str]]:
+    """The verified trainer's input: VerifiedPairs only (by type, not by a flag)."""
+    from .recheck import VerifiedPairs
+
+    seen, out = set(), []
+    for rec in records:
+        if not isinstance(rec, VerifiedPairs):
+            raise TypeError(f"distillation takes VerifiedPairs only, got {type(rec).__name__}"
+                            " (the --no-verify ablation uses unsafe_training_pairs)")
+        for g, c, s, _ in rec.pairs:
+            if (g, c, s) not in seen:
+                seen.add((g, c, s))
+                out.append((g, c, s))
+    return out
+
+
+def unsafe_training_pairs(run_dir: Path, r: int) -> list[tuple[str, str, str]]:
+    """UNSAFE (``--no-verify`` only): pairs of proofs nobody re-checked."""
+    return [p[:3] for p in _dataset_pairs(run_dir, r, None)]
+
+
+def distill_round(r: int, proxy, cfg: RunConfig, run_dir: Path, audit, attested: set):
+    """X_{r+1} from X_r on everything kept so far (this round's records as new pairs, the
+    rest replayed in full); an empty training set keeps X_{r+1} = X_r."""
     from .proxy.distill import distill
     from .proxy.model import Proxy
 
-    traces = _traces(run_dir)
-    new = [tuple(p) for t in traces if t["round"] == r for p in t["pairs"]]
-    replay = [tuple(p) for t in traces if t["round"] < r for p in t["pairs"]]
     target = run_dir / "proxies" / f"gen-{r + 1:03d}"
     if (target / "card.json").exists():  # resumed after the generation was saved
         return Proxy.load(target)
+    if cfg.no_verify:
+        pairs = unsafe_training_pairs(run_dir, r)
+        shas = [rec["sha256"] for rec in _dataset(run_dir, r, None)]
+    else:
+        records = _dataset(run_dir, r, attested)
+        pairs = training_pairs(records)
+        shas = [v.sha256 for v in records]
+    now = {tuple(p[:3]) for t in _traces(run_dir) if t["round"] == r
+           for p in t["pairs"] + [q for h in t.get("hindsight", []) for q in h["pairs"]]}
+    new = [p for p in pairs if p in now]
+    replay = [p for p in pairs if p not in now]
+    from .recheck import pairs_sha256
+
+    audit.append("trainset", {"round": r, "verified": not cfg.no_verify, "pairs": len(pairs),
+                              "records": shas, "sha256": pairs_sha256(pairs)})
     tmp = target.with_name(target.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     dcfg = _distill_config(cfg)
-    if not new and not replay:
-        print(f"round {r}: no verified pairs; X_{r + 1} = X_{r}", flush=True)
+    if not pairs:
+        print(f"round {r}: no verified pairs kept; X_{r + 1} = X_{r}", flush=True)
         shutil.copytree(proxy.path, tmp)
+        card = read_json(tmp / "card.json")
+        card.update({"generation": r + 1, "parent": str(Path(proxy.path).resolve()),
+                     "note": f"empty round {r}: X_{r + 1} = X_{r}",
+                     "verified": not cfg.no_verify})
+        atomic_write_json(tmp / "card.json", card)
         os.replace(tmp, target)
+        audit.append("distill", {"round": r, "generation": target.name, "empty": True,
+                                 "parent": Path(proxy.path).name, "verified": not cfg.no_verify,
+                                 "model_sha256": card.get("model_sha256")})
         return Proxy.load(target)
     child, m = distill(proxy, new, replay, dcfg, tmp)
     card = read_json(tmp / "card.json")
+    card["verified"] = not cfg.no_verify
+    if cfg.no_verify:
+        card["note"] = "UNVERIFIED: trained with --no-verify on proofs nobody re-checked"
+    card["calibration"] = _fit_calibration(run_dir, r)
+    atomic_write_json(tmp / "card.json", card)
+    if cfg.ensemble > 1:
+        for i in range(1, cfg.ensemble):
+            distill(proxy, new, replay, replace(dcfg, seed=dcfg.seed + 1000 * i),
+                    tmp / "members" / f"m{i}")
     os.replace(tmp, target)
     child.path = str(target)
     audit.append("distill", {"round": r, "generation": target.name,
                              "parent": Path(proxy.path).name if proxy.path else None,
+                             "verified": not cfg.no_verify,
                              "dataset_sha256": card.get("dataset_sha256"),
                              "model_sha256": card.get("model_sha256"),
                              "pairs": len(new), "replay": len(replay),
-                             "config": dcfg.to_dict(),
+                             "ensemble": cfg.ensemble, "config": dcfg.to_dict(),
                              "loss": m.get("final_loss"), "tokens_per_s": m.get("tokens_per_s")})
     print(f"round {r}: distilled {target.name} on {len(new)} new + {len(replay)} replayed "
           f"pairs; loss {m.get('final_loss')}", flush=True)
     return Proxy.load(target)
 
 
+def _fit_calibration(run_dir: Path, r: int) -> dict:
+    """The calibrator X_{r+1} starts with: fitted on the confidence log of the rounds so far
+    (the proxy's top step vs. the verified proofs found)."""
+    from .policies import Calibrator
+
+    data = [tuple(c) for t in _traces(run_dir) if 0 < t["round"] <= r
+            for c in t.get("confidence", [])]
+    return Calibrator.fit(data).to_dict()
+
+
 def _distill_config(cfg: RunConfig):
     from .proxy.config import DistillConfig
 
     return DistillConfig(epochs=cfg.epochs if not cfg.tiny else min(cfg.epochs, 3),
-                         seed=cfg.seed, num_threads=1)
+                         seed=cfg.seed, num_threads=1, replay_ratio=None)
 
 
 def _proxy_config(cfg: RunConfig):
-    from .proxy.config import ProxyConfig
+    from .proxy.config import GPU_PRESET, ProxyConfig
 
     if cfg.tiny:
         return ProxyConfig(n_layer=1, n_embd=32, n_head=2, vocab_size=600)
+    if cfg.preset == "gpu":
+        return GPU_PRESET
     return ProxyConfig()
 
 
-def _current_proxy(run_dir: Path, cfg: RunConfig, state: RunState, pset, train, audit):
-    """X_round: loaded from the run directory, or X_0 created fresh (untrained)."""
+def _current_proxy(run_dir: Path, cfg: RunConfig, state: RunState, train, audit):
+    """X_round: loaded from the run directory, or X_0 created (fresh and untrained, or the
+    local HF model named by --proxy)."""
     from .proxy.model import Proxy
 
     if state.generation and Path(state.generation, "card.json").exists():
         return Proxy.load(state.generation)
     gen0 = run_dir / "proxies" / "gen-000"
     if not (gen0 / "card.json").exists():
-        corpus = [sp.theory_text() for sp in train] + [sp.goal_text for sp in train]
-        corpus += ["direct", "induct x", "cases x", "lemma (forall", "generalize"]
-        x0 = Proxy.new(_proxy_config(cfg), corpus, seed=cfg.seed)
+        if cfg.proxy:
+            x0 = Proxy.from_pretrained(cfg.proxy, _proxy_config(cfg))
+            note = f"X_0 = {cfg.proxy} (local HF causal LM)"
+        else:
+            corpus = [sp.theory_text() for sp in train] + [sp.goal_text for sp in train]
+            corpus += ["direct", "induct x", "cases x", "lemma (forall", "generalize"]
+            x0 = Proxy.new(_proxy_config(cfg), corpus, seed=cfg.seed)
+            note = "untrained X_0"
         tmp = gen0.with_name("gen-000.tmp")
         shutil.rmtree(tmp, ignore_errors=True)
         card = x0.save(tmp, {"format": "ida-ns-proxy-card/1", "generation": 0, "parent": None,
-                             "dataset_sha256": None, "note": "untrained X_0"})
+                             "dataset_sha256": None, "note": note, "verified": True})
+        if cfg.ensemble > 1 and not cfg.proxy:
+            for i in range(1, cfg.ensemble):
+                Proxy.new(_proxy_config(cfg), corpus, seed=cfg.seed + 1000 * i).save(
+                    tmp / "members" / f"m{i}", {"generation": 0, "note": note})
         os.replace(tmp, gen0)
         audit.append("proxy", {"generation": "gen-000", "model_sha256":
-                               card.get("model_sha256"), "config": x0.config.to_dict()})
+                               card.get("model_sha256"), "config": x0.config.to_dict(),
+                               "note": note})
     state.generation = str(gen0)
     return Proxy.load(gen0)
+
+
+def _attested(run_dir: Path) -> set:
+    """Pair hashes the run's audit log records as independently re-checked."""
+    from .audit import read_records
+
+    path = run_dir / "audit.jsonl"
+    if not path.exists():
+        return set()
+    return {rec["data"]["sha256"] for rec in read_records(path) if rec.get("kind") == "verified"}
+
+
+# ================================================================================ seeds
+def run_seeds(cfg: RunConfig) -> list[dict]:
+    """``--seeds K``: K runs (seed, seed+1, ...) in OUT/seed-N; per round, mean and spread
+    (population standard deviation, min, max) of the KPIs -> OUT/summary.json and a table."""
+    out = Path(cfg.out)
+    per_seed = {}
+    for i in range(cfg.seeds):
+        s = cfg.seed + i
+        sub = replace(cfg, seeds=1, seed=s, out=str(out / f"seed-{s}"),
+                      resume=cfg.resume and (out / f"seed-{s}" / "state.json").exists())
+        per_seed[s] = run(sub)
+    keys = ("heldout_H", "heldout_solved", "proxy_only_solved", "overrides",
+            "accepted_but_false", "proxy_precision", "nodes_per_proof", "ece")
+    rounds = sorted({m["round"] for ms in per_seed.values() for m in ms})
+    summary = []
+    for r in rounds:
+        row = {"round": r}
+        for k in keys:
+            vals = [m[k] for ms in per_seed.values() for m in ms
+                    if m["round"] == r and isinstance(m.get(k), (int, float))]
+            if vals:
+                row[k] = {"mean": round(statistics.fmean(vals), 3),
+                          "sd": round(statistics.pstdev(vals), 3),
+                          "min": min(vals), "max": max(vals), "n": len(vals)}
+        summary.append(row)
+    atomic_write_json(out / "summary.json", {"seeds": sorted(per_seed), "rounds": summary})
+    print(seed_table(summary), flush=True)
+    return summary
+
+
+def seed_table(summary: list[dict]) -> str:
+    cols = ("heldout_H", "heldout_solved", "proxy_only_solved", "overrides",
+            "accepted_but_false")
+    lines = ["round  " + "  ".join(f"{c:>20}" for c in cols)]
+    for row in summary:
+        cells = []
+        for c in cols:
+            v = row.get(c)
+            cells.append(f"{v['mean']:>9.2f} ± {v['sd']:<8.2f}" if v else f"{'-':>20}")
+        lines.append(f"{row['round']:>5}  " + "  ".join(cells))
+    return "\n".join(lines)
 
 
 # =========================================================================== bookkeeping
@@ -433,15 +807,36 @@ def _traces(run_dir: Path) -> list[dict]:
     return out
 
 
-def _splits(pset, cfg: RunConfig):
+def _splits(cfg: RunConfig):
+    """(training goals easy -> hard, held-out goals, a name for the log).  ``--spec`` and
+    ``--tiny`` use one problem set's own split; otherwise whole sources (--train/--heldout);
+    a source named on both sides is refused: held-out means never trained on."""
+    from .sources import load_sources
+    from .specs import load_problem_set
+
     order = {"easy": 0, "medium": 1, "hard": 2}
-    train = sorted((p for p in pset.problems if p.split == "train"),
-                   key=lambda p: (order.get(p.difficulty, 3), p.id))  # curriculum
-    heldout = [p for p in pset.problems if p.split == "heldout"]
-    if cfg.tiny:
-        train = [p for p in train if p.difficulty == "easy"][:6]
-        heldout = [p for p in heldout if p.difficulty == "easy"][:3]
-    return train, heldout
+    if cfg.spec or cfg.tiny:
+        pset = load_problem_set(cfg.spec or "default")
+        train = [p for p in pset.problems if p.split == "train"]
+        heldout = [p for p in pset.problems if p.split == "heldout"]
+        name = pset.name
+        if cfg.tiny:
+            train = [p for p in train if p.difficulty == "easy"][:6]
+            heldout = [p for p in heldout if p.difficulty == "easy"][:3]
+    else:
+        both = set(cfg.train) & set(cfg.heldout)
+        if both:
+            raise IdaNsError(f"{', '.join(sorted(both))}: named as both a training and a "
+                             "held-out source")
+        train = load_sources(cfg.train, cfg.train_limit, cfg.seed)
+        heldout = load_sources(cfg.heldout, cfg.heldout_limit, cfg.seed)
+        overlap = {p.id for p in train} & {p.id for p in heldout}
+        if overlap:
+            raise IdaNsError(f"problems in both training and held-out sources: "
+                             f"{', '.join(sorted(overlap)[:5])}")
+        name = f"train {' + '.join(cfg.train)}; held out {' + '.join(cfg.heldout)}"
+    train = sorted(train, key=lambda p: (order.get(p.difficulty, 3), p.id))  # curriculum
+    return train, heldout, name
 
 
 def _progress(items, desc: str):
@@ -453,10 +848,11 @@ def _progress(items, desc: str):
 
 
 def kpi_table(rows: list[dict]) -> str:
-    cols = [("round", "rnd"), ("train_solved", "train"), ("heldout_solved", "heldout"),
+    cols = [("round", "rnd"), ("train_solved", "train"), ("heldout_H", "H alone"),
+            ("heldout_solved", "proxy+H"),
             ("proxy_only_solved", "proxy-only"), ("proxy_precision", "precision"),
             ("overrides", "overrides/node"), ("nodes_per_proof", "nodes/proof"),
-            ("drift", "agree prev"), ("agree_H", "agree H"),
+            ("drift", "probe drift"), ("agree_H", "agree H"), ("ece", "ECE"),
             ("accepted_but_false", "acc-but-false"), ("pairs", "pairs"), ("time_s", "time s")]
     head = "  ".join(f"{h:>{max(len(h), 6)}}" for _, h in cols)
     lines = [head]
@@ -466,8 +862,8 @@ def kpi_table(rows: list[dict]) -> str:
             v = r.get(k)
             if k == "train_solved":
                 v = f"{r['train_solved']}/{r['train_total']}"
-            elif k == "heldout_solved":
-                v = f"{r['heldout_solved']}/{r['heldout_total']}"
+            elif k in ("heldout_solved", "heldout_H", "proxy_only_solved"):
+                v = f"{r.get(k, 0)}/{r['heldout_total']}"
             elif v is None:
                 v = "-"
             elif isinstance(v, float):
@@ -488,6 +884,7 @@ def plot_kpis(rows: list[dict], path: Path) -> None:
     rounds = [r["round"] for r in rows]
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
     ax = axes[0]
+    ax.plot(rounds, [r.get("heldout_H", 0) for r in rows], "x--", label="held-out (H alone)")
     ax.plot(rounds, [r["heldout_solved"] for r in rows], "o-", label="held-out (proxy+H)")
     ax.plot(rounds, [r["proxy_only_solved"] for r in rows], "s-", label="held-out (proxy only)")
     ax.plot(rounds, [r["train_solved"] for r in rows], "^-", label="train")

@@ -9,22 +9,34 @@ from dataclasses import MISSING, asdict, dataclass, field, fields
 
 @dataclass(frozen=True)
 class RunConfig:
-    spec: str = field(default="default", metadata={
-        "help": "problem set: a built-in name (specs/sets/NAME.json) or a path"})
+    train: tuple = field(default=("default", "benchmarks/tip/isaplanner"), metadata={
+        "help": "training sources: problem set names or manifests (all of their problems), "
+                "folders of .smt2 files (a TIP folder works), or files"})
+    heldout: tuple = field(default=("benchmarks/tip/prod",), metadata={
+        "help": "held-out sources, never trained on (a whole source, e.g. TIP prod)"})
+    train_limit: int = field(default=36, metadata={
+        "help": "seeded sample of this many training goals (0 = all of them)"})
+    heldout_limit: int = field(default=12, metadata={
+        "help": "seeded sample of this many held-out goals (0 = all of them)"})
+    spec: str = field(default="", metadata={
+        "help": "legacy: one problem set with its own train/held-out split (overrides "
+                "--train/--heldout)"})
     rounds: int = field(default=2, metadata={
         "help": "IDA rounds after round 0 (each: amplify, verify, distill, evaluate)"})
     out: str = field(default="runs/latest", metadata={"help": "run directory"})
     resume: bool = field(default=False, metadata={
         "help": "continue the run in --out (or the path given) after a crash"})
     no_verify: bool = field(default=False, metadata={
-        "help": "ablation: accept proxy steps without the verify gate (a ground-truth "
-                "re-check afterwards counts accepted-but-false)"})
+        "help": "UNSAFE ablation: accept proxy steps without the verify gate and distill "
+                "proofs nobody re-checked (a separately named path; generation cards and the "
+                "audit log are marked unverified; the independent re-check still counts "
+                "accepted-but-false)"})
     no_proxy: bool = field(default=False, metadata={"help": "ablation: overseer H only"})
     node_budget: int = field(default=12, metadata={
         "help": "goal expansions per problem (the fixed search budget of the KPIs)"})
     problem_budget_s: float = field(default=2.5, metadata={
         "help": "wall seconds per training goal in amplification (with theory exploration)"})
-    eval_budget_s: float = field(default=1.5, metadata={
+    eval_budget_s: float = field(default=3.0, metadata={
         "help": "wall-clock cap per held-out goal in evaluation (the node budget is the "
                 "fixed budget; this only stops runaway solver time)"})
     leaf_timeout_s: float = field(default=0.2, metadata={"help": "solver seconds per leaf"})
@@ -39,14 +51,34 @@ class RunConfig:
                 "signal"})
     epochs: int = field(default=30, metadata={"help": "distillation epochs per round"})
     seed: int = field(default=0, metadata={"help": "random seed"})
-    executor: str = field(default="local", metadata={
-        "help": "local | ray: with ray, held-out goals are evaluated as Ray tasks "
-                "(pip install 'ida-ns[ray]')"})
-    ray_address: str = field(default="", metadata={
-        "help": "Ray cluster to join with --executor ray (default: $RAY_ADDRESS, else a "
-                "local Ray)"})
     tiny: bool = field(default=False, metadata={
-        "help": "a very small run (few problems, tiny model) for tests and smoke checks"})
+        "help": "a very small run (six easy goals of the default set's training split, three "
+                "of its held-out split, a tiny model) for tests and smoke checks"})
+    seeds: int = field(default=1, metadata={
+        "help": "run this many seeds (seed, seed+1, ...) in OUT/seed-N and report mean and "
+                "spread per round in OUT/summary.json"})
+    hindsight: int = field(default=6, metadata={
+        "help": "hindsight: verified subgoal proofs kept per training goal and round (closed "
+                "in any search, failed ones included; 0 = off); proved explored lemmas too"})
+    proxy: str = field(default="", metadata={
+        "help": "X_0: a local Hugging Face causal-LM directory (from_pretrained, local files "
+                "only) instead of a fresh GPT-2"})
+    preset: str = field(default="cpu", metadata={
+        "help": "proxy size: cpu (2 layers x 128) | gpu (6 layers x 512, bf16 + static KV "
+                "cache on CUDA)"})
+    recheck_timeout_s: float = field(default=1.0, metadata={
+        "help": "solver seconds per leaf in the independent re-check of kept proofs"})
+
+    def __post_init__(self):
+        for name in ("train", "heldout"):
+            v = getattr(self, name)
+            if isinstance(v, str):
+                v = (v,)
+            object.__setattr__(self, name, tuple(v))
+        if self.preset not in ("cpu", "gpu"):
+            raise ValueError(f"preset={self.preset!r}: choose cpu or gpu")
+        if self.seeds < 1 or self.rounds < 0:
+            raise ValueError(f"seeds={self.seeds} must be >= 1 and rounds={self.rounds} >= 0")
 
     @classmethod
     def from_args(cls, ns: argparse.Namespace) -> "RunConfig":
@@ -100,6 +132,9 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
                            metavar="RUN", help=help_)
         elif isinstance(default, bool):
             p.add_argument(flag, dest=f.name, action="store_true", default=default, help=help_)
+        elif isinstance(default, tuple):
+            p.add_argument(flag, dest=f.name, nargs="+", default=default,
+                           help=f"{help_} (default: {' '.join(default)})")
         else:
             kind = type(default)
             p.add_argument(*flags, dest=f.name,

@@ -16,12 +16,15 @@ from .prover.overseer import Overseer
 from .prover.search import Proposal
 from .prover.steps import parse_step
 
-MAX_CONTEXT_CHARS = 600
+MAX_CONTEXT_CHARS = 900
+MAX_DEF_CHARS = 160  # per function definition shown in the prompt
 
 
 def goal_prompt(goal: Goal) -> tuple[str, str]:
-    """(goal text, context text) shown to a proxy: the conclusion, then the hypotheses and
-    fixed variables (truncated)."""
+    """(goal text, context text) shown to a proxy: the conclusion; then the fixed variables
+    and hypotheses, the signatures of the functions the goal mentions, and as much of their
+    definitions as fits (each cut at ``MAX_DEF_CHARS``), so the proxy of a theory it never
+    trained on sees what the symbols mean."""
     from .logic.printer import print_term
 
     ctx = []
@@ -29,22 +32,60 @@ def goal_prompt(goal: Goal) -> tuple[str, str]:
         ctx.append("fix " + " ".join(f"({v.name} {v.sort})" for v in goal.fixed))
     for h in goal.hyps:
         ctx.append("hyp " + print_term(h))
+    ctx.extend(_definitions(goal))
     text = " ; ".join(ctx)
     if len(text) > MAX_CONTEXT_CHARS:
         text = text[:MAX_CONTEXT_CHARS]
     return print_term(goal.concl), text
 
 
+def _definitions(goal: Goal) -> list[str]:
+    """``sig f (A B) C`` for every defined function the goal uses (in order of first use),
+    then ``def f = body`` (truncated) for the same functions."""
+    from .logic.ast import symbols
+    from .logic.printer import print_term
+
+    th = goal.theory
+    seen: list = []
+    for t in (goal.concl, *goal.hyps):
+        for name in sorted(symbols(t)):
+            d = th.fundef(name)
+            if d is not None and d not in seen:
+                seen.append(d)
+    sigs = [f"sig {d.name} (" + " ".join(str(v.sort) for v in d.params) + f") {d.ret}"
+            for d in seen]
+    defs = []
+    for d in seen:
+        try:
+            body = print_term(d.body)
+        except Exception:  # noqa: BLE001 - a printing corner case must not stop a prompt
+            continue
+        params = " ".join(v.name for v in d.params)
+        defs.append(f"def ({d.name} {params}) = {body}"[:MAX_DEF_CHARS])
+    return sigs + defs
+
+
+def normalized_score(c) -> float:
+    """Length-normalised log-probability (per generated token, ``<eos>`` included): long
+    lemmas are not punished for their length against ``induct x``.  Proxies that do not
+    report token counts are scored by their total log-probability."""
+    n = getattr(c, "tokens", 0) or 0
+    lp = c.logprob if isinstance(c.logprob, (int, float)) and math.isfinite(c.logprob) \
+        else -1e9
+    return lp / n if n > 0 else lp
+
+
 def parse_candidates(goal: Goal, cands, source: str) -> list[Proposal]:
     out = []
     for c in cands:
+        score = normalized_score(c)
         try:
             step = parse_step(c.text, goal)
-            out.append(Proposal(step, c.text, c.logprob, source))
+            out.append(Proposal(step, c.text, score, source))
         except IdaNsError as e:
-            out.append(Proposal(None, c.text, c.logprob, source, str(e)[:300]))
+            out.append(Proposal(None, c.text, score, source, str(e)[:300]))
         except RecursionError:
-            out.append(Proposal(None, c.text[:200], c.logprob, source, "too deeply nested"))
+            out.append(Proposal(None, c.text[:200], score, source, "too deeply nested"))
     return out
 
 
@@ -56,30 +97,172 @@ def top_probability(logprob: float) -> float:
     return math.exp(min(0.0, float(logprob)))
 
 
+class Calibrator:
+    """Histogram-binning calibration of the proxy's raw confidence (its top candidate's
+    probability) into P(the top step is used in a verified proof of the goal), fitted on a
+    round's amplification log; identity until fitted.  Stored in the generation card."""
+
+    def __init__(self, edges=(), rates=()):
+        self.edges = tuple(edges)
+        self.rates = tuple(rates)
+
+    @classmethod
+    def fit(cls, data, bins: int = 10) -> "Calibrator":
+        """``data``: (raw confidence, outcome 0/1) pairs.  Laplace-smoothed bin rates."""
+        if len(data) < 2 * bins:
+            return cls()
+        edges = tuple(i / bins for i in range(1, bins))
+        hits, tots = [0] * bins, [0] * bins
+        for conf, y in data:
+            b = _bin(conf, edges)
+            hits[b] += int(bool(y))
+            tots[b] += 1
+        prior = sum(hits) / len(data)
+        rates = tuple((h + 2 * prior) / (t + 2) for h, t in zip(hits, tots))
+        return cls(edges, rates)
+
+    def __call__(self, raw: float) -> float:
+        if not self.rates:
+            return raw
+        return self.rates[_bin(raw, self.edges)]
+
+    def to_dict(self) -> dict:
+        return {"edges": list(self.edges), "rates": list(self.rates)}
+
+    @classmethod
+    def from_dict(cls, d) -> "Calibrator":
+        d = d or {}
+        return cls(d.get("edges", ()), d.get("rates", ()))
+
+
+def _bin(conf: float, edges) -> int:
+    i = 0
+    while i < len(edges) and conf >= edges[i]:
+        i += 1
+    return i
+
+
+def expected_calibration_error(data, bins: int = 10) -> float | None:
+    """ECE of (confidence, outcome) pairs over equal-width bins; None without data."""
+    if not data:
+        return None
+    edges = tuple(i / bins for i in range(1, bins))
+    groups: dict[int, list] = {}
+    for conf, y in data:
+        groups.setdefault(_bin(conf, edges), []).append((conf, int(bool(y))))
+    err = 0.0
+    for g in groups.values():
+        err += len(g) * abs(sum(c for c, _ in g) / len(g) - sum(y for _, y in g) / len(g))
+    return round(err / len(data), 4)
+
+
 class ProxyPolicy:
-    """The proxy alone (no overseer): its k sampled candidates, best log-probability first."""
+    """The proxy alone (no overseer): its k sampled candidates, best score first.
+
+    ``prefetch``: after proposing for a goal, the candidates for *all* subgoals of its
+    proposed steps (the next frontier) are sampled in one batch and cached, so the proxy works
+    on many frontier nodes per call (``None`` = on when the proxy runs on CUDA, where a batch
+    costs about what one prompt does; on a CPU it is extra work)."""
 
     name = "proxy"
+    value_weight = 0.5
 
-    def __init__(self, proxy, k: int = 6, seed: int = 0, drop_direct: bool = True):
+    def __init__(self, proxy, k: int = 6, seed: int = 0, drop_direct: bool = True,
+                 prefetch: bool | None = None):
         self.proxy = proxy
         self.k = k
         self.seed = seed
         self.calls = 0
+        self.batches = 0  # proxy calls that sampled more than one goal
+        self.log: list = []  # (goal key, top step text, raw confidence) per call
         # With the gate on, the search already tried Direct when the goal was created; a
         # "direct" candidate is then redundant and is dropped rather than proposed.
         self.drop_direct = drop_direct
+        if prefetch is None:
+            dev = getattr(proxy, "device", None)
+            prefetch = getattr(dev, "type", "cpu") == "cuda"
+        self.prefetch = prefetch and hasattr(proxy, "propose_batch")
+        self._cache: dict[str, list] = {}
 
     def candidates(self, goal: Goal):
-        g, c = goal_prompt(goal)
-        self.calls += 1
-        cands = self.proxy.propose(g, c, self.k, seed=self.seed + self.calls)
+        key = goal.key()
+        cands = self._cache.pop(key, None)
+        if cands is None:
+            g, c = goal_prompt(goal)
+            self.calls += 1
+            cands = self.proxy.propose(g, c, self.k, seed=self.seed + self.calls)
         if self.drop_direct:
             cands = [x for x in cands if x.text.strip() != "direct"]
+        cands = sorted(cands, key=lambda x: -normalized_score(x))
+        if cands:
+            self.log.append((key, cands[0].text, top_probability(cands[0].logprob)))
         return cands
 
+    def prefetch_children(self, goal: Goal, props: list[Proposal]) -> None:
+        """Sample the candidates of every subgoal of ``props`` in one batch (cached)."""
+        if not self.prefetch:
+            return
+        from .prover.steps import StepError, apply_step
+
+        todo: dict[str, Goal] = {}
+        for p in props:
+            if p.step is None:
+                continue
+            try:
+                for g in apply_step(p.step, goal):
+                    k = g.key()
+                    if k not in self._cache:
+                        todo.setdefault(k, g)
+            except (StepError, RecursionError):
+                continue
+        if not todo:
+            return
+        self.calls += 1
+        self.batches += 1
+        out = self.proxy.propose_batch([goal_prompt(g) for g in todo.values()], self.k,
+                                       seed=self.seed + self.calls)
+        if len(self._cache) > 4096:
+            self._cache.clear()
+        self._cache.update(zip(todo, out))
+
     def propose(self, goal: Goal, depth: int) -> list[Proposal]:
-        return parse_candidates(goal, self.candidates(goal), "proxy")
+        props = value_ordered(self.proxy, goal, parse_candidates(goal, self.candidates(goal),
+                                                                 "proxy"), self.value_weight)
+        self.prefetch_children(goal, props)
+        return props
+
+
+def value_ordered(proxy, goal: Goal, props: list[Proposal], weight: float) -> list[Proposal]:
+    """Add the proxy's provability (value) estimate of each step's subgoals to its score, so
+    the search expands first the steps whose subgoals look closable: value of a subgoal =
+    the proxy's probability that ``direct`` closes it (what a solver leaf did in training),
+    a step's value = the mean over its subgoals (log scale).  Proxies without
+    ``score_batch`` (scripted ones) are left as they are."""
+    score = getattr(proxy, "score_batch", None)
+    if score is None or weight <= 0:
+        return props
+    from .prover.steps import StepError, apply_step
+
+    subs: list[list[Goal]] = []
+    for p in props:
+        try:
+            subs.append(list(apply_step(p.step, goal)) if p.step is not None else [])
+        except (StepError, RecursionError):
+            subs.append([])
+    flat = [(*goal_prompt(g), "direct") for gs in subs for g in gs]
+    if not flat:
+        return props
+    vals = score(flat)
+    out, i = [], 0
+    for p, gs in zip(props, subs):
+        if gs:
+            v = [max(-20.0, x) for x in vals[i:i + len(gs)]]
+            i += len(gs)
+            out.append(Proposal(p.step, p.text, p.score + weight * sum(v) / len(v), p.source,
+                                p.error))
+        else:
+            out.append(p)
+    return out
 
 
 class EscalatingPolicy:
@@ -92,8 +275,11 @@ class EscalatingPolicy:
 
     def __init__(self, proxy, overseer: Overseer | None = None, k: int = 6,
                  threshold: float = 0.35, members: Sequence = (), max_disagreement: float = 0.5,
-                 seed: int = 0, drop_direct: bool = True):
-        self.proxy_policy = ProxyPolicy(proxy, k, seed, drop_direct)
+                 seed: int = 0, drop_direct: bool = True, calibrator: Calibrator | None = None,
+                 prefetch: bool | None = None):
+        self.proxy_policy = ProxyPolicy(proxy, k, seed, drop_direct, prefetch)
+        self.calibrator = calibrator or Calibrator()
+        self.disagreements = 0
         self.overseer = overseer or Overseer()
         self.threshold = threshold
         self.members = list(members)
@@ -102,19 +288,27 @@ class EscalatingPolicy:
     def _unsure(self, goal: Goal, cands) -> bool:
         if not cands:
             return True
-        if top_probability(cands[0].logprob) < self.threshold:
+        if self.calibrator(top_probability(cands[0].logprob)) < self.threshold:
             return True
         if len(self.members) > 1:
             from .proxy.model import ensemble_disagreement
 
             g, c = goal_prompt(goal)
             if ensemble_disagreement(self.members, g, c) > self.max_disagreement:
+                self.disagreements += 1
                 return True
         return False
 
+    @property
+    def log(self) -> list:
+        return self.proxy_policy.log
+
     def propose(self, goal: Goal, depth: int) -> list[Proposal]:
         cands = self.proxy_policy.candidates(goal)
-        props = parse_candidates(goal, cands, "proxy")
+        props = value_ordered(self.proxy_policy.proxy, goal,
+                              parse_candidates(goal, cands, "proxy"),
+                              self.proxy_policy.value_weight)
+        self.proxy_policy.prefetch_children(goal, props)
         if self._unsure(goal, cands) or not any(p.step is not None for p in props):
             return props + self.fallback(goal, depth)
         return props

@@ -91,3 +91,34 @@ def test_resume_of_a_finished_run_changes_nothing(tiny_run):
     again = run(RunConfig(tiny=True, rounds=1, out=str(out), resume=True))
     assert (out / "traces.jsonl").read_text() == before
     assert [r["round"] for r in again] == [r["round"] for r in rows]
+
+
+def test_eval_command_rows_for_every_policy(tiny_run, tmp_path):
+    out, _ = tiny_run
+    rows_path = tmp_path / "rows.json"
+    res = subprocess.run([sys.executable, "-m", "ida_ns.cli", "eval", str(out), "default",
+                          "--limit", "1", "--json", str(rows_path)],
+                         capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stdout + res.stderr
+    rows = json.loads(rows_path.read_text())
+    assert sorted(r["policy"] for r in rows) == ["H", "proxy", "proxy+H"]
+    for r in rows:
+        assert {"file", "policy", "status", "nodes"} <= set(r)
+        assert r["nodes"] <= 12 and r["generation"] == "gen-001"
+    assert "proxy+H" in res.stdout and "solved" in res.stdout
+
+
+def test_eval_of_something_that_is_not_a_run_is_a_clear_error(tmp_path):
+    res = subprocess.run([sys.executable, "-m", "ida_ns.cli", "eval", str(tmp_path),
+                          "default"], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 3 and "not a run directory" in res.stderr
+    assert "Traceback" not in res.stderr
+
+
+def test_metrics_rows_carry_the_h_alone_control_and_origin_shares(tiny_run):
+    out, _ = tiny_run
+    for line in (out / "metrics.jsonl").read_text().splitlines():
+        r = json.loads(line)
+        assert "heldout_H" in r and r["verified"] is True
+        assert set(r["origin_shares"]) == {"proxy", "H", "hindsight"}
+        assert (out / "eval" / f"round-{r['round']:03d}.json").exists()

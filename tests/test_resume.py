@@ -88,17 +88,17 @@ def _lines(out: Path) -> str:
 
 
 def _check_rounds(out: Path, ref: Path) -> None:
-    """Round 0 amplifies every training goal, round 1 exactly those round 0 left open.  Which
-    goals a round proves depends on wall-clock budgets (a loaded machine proves fewer), so the
-    comparison with the uninterrupted reference run is of this structure, not of outcomes."""
+    """Round 0 amplifies every training goal, and so does round 1 (expert iteration re-amplifies
+    every goal; proved lemmas may join as a curriculum).  Which goals a round proves depends on
+    wall-clock budgets (a loaded machine proves fewer), so the comparison with the
+    uninterrupted reference run is of this structure, not of outcomes."""
     def rows(d: Path):
         return [json.loads(l) for l in (d / "traces.jsonl").read_text().splitlines()]
 
     got = rows(out)
     r0 = {t["problem"] for t in got if t["round"] == 0}
     assert r0 == {t["problem"] for t in rows(ref) if t["round"] == 0}
-    still_open = {t["problem"] for t in got if t["round"] == 0 and t["status"] == "unknown"}
-    assert {t["problem"] for t in got if t["round"] == 1} == still_open
+    assert r0 <= {t["problem"] for t in got if t["round"] == 1}
 
 
 def test_killed_run_resumes_without_losing_or_duplicating_traces(reference, tmp_path):

@@ -7,8 +7,8 @@ distill``).  Without them, that access raises
 :class:`~ida_ns.errors.BackendMissing` naming the extra to install.
 
     >>> from ida_ns.proxy import Candidate, ProxyConfig, DistillConfig
-    >>> Candidate("induct xs", -0.25)
-    Candidate(text='induct xs', logprob=-0.25)
+    >>> Candidate("induct xs", -0.25, 3)
+    Candidate(text='induct xs', logprob=-0.25, tokens=3)
 
 What the proxy writes is untrusted data: the prover parses each candidate's text into a typed
 step and the verify gate checks it; nothing here interprets the text.
@@ -25,10 +25,12 @@ from .config import DistillConfig, ProxyConfig
 @dataclass(frozen=True, order=False)
 class Candidate:
     """One proposed step: its text (one line, whitespace collapsed) and its log-probability
-    ``log p(step tokens, EOS | prompt)`` under the model (temperature 1, no top-k)."""
+    ``log p(step tokens, EOS | prompt)`` under the model (temperature 1, no top-k); ``tokens``:
+    how many tokens that is (0 = unknown), for length-normalised scores."""
 
     text: str
     logprob: float
+    tokens: int = 0
 
 
 _LAZY = {

@@ -45,6 +45,9 @@ class ProxyConfig:
     temperature: float = _help("Sampling temperature (> 0).", 1.0)
     # Steps are one line; lemmas are the longest, ~30-60 tokens for TIP-sized formulas.
     max_new_tokens: int = _help("Longest step generated, in tokens (EOS included).", 64)
+    # "auto" = on for CUDA (fixed shapes: no re-allocation per token, CUDA-graph friendly),
+    # off on CPU (the dynamic cache is faster there); "on" forces it (tests use it on CPU).
+    static_cache: str = _help('Static KV cache while proposing: "auto", "on" or "off".', "auto")
 
     def __post_init__(self) -> None:
         if self.n_embd % self.n_head:
@@ -52,6 +55,8 @@ class ProxyConfig:
         if self.max_new_tokens >= self.n_positions - 8:
             raise ValueError(f"max_new_tokens={self.max_new_tokens} leaves no room for a prompt "
                              f"in n_positions={self.n_positions}")
+        if self.static_cache not in ("auto", "on", "off"):
+            raise ValueError(f'static_cache={self.static_cache!r} must be "auto", "on" or "off"')
         if self.temperature <= 0:
             raise ValueError(f"temperature={self.temperature} must be > 0")
         if self.vocab_size < 300:
@@ -71,6 +76,12 @@ class ProxyConfig:
         if unknown:
             raise ValueError(f"unknown ProxyConfig fields {unknown}; known: {sorted(known)}")
         return cls(**d)
+
+
+# The GPU preset (``ida-ns run --preset gpu``): 6 layers x 512, a longer window so prompts
+# carry more of the definitions; proposals run in bf16 with a static KV cache on CUDA.
+GPU_PRESET = ProxyConfig(n_layer=6, n_embd=512, n_head=8, n_positions=512, vocab_size=4096,
+                         max_new_tokens=96)
 
 
 @dataclass(frozen=True)

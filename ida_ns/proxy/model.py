@@ -131,6 +131,51 @@ class Proxy:
         return cls(model, tok, config)
 
     @classmethod
+    def from_pretrained(cls, name_or_path: str | Path, config: ProxyConfig | None = None
+                        ) -> "Proxy":
+        """Any Hugging Face causal LM as X_0: a local model directory (or a model already in
+        the local HF cache), loaded with ``from_pretrained(local_files_only=True)`` — nothing
+        is downloaded.  Missing special tokens (pad, bos, eos, sep, <trunc>) are added and the
+        embeddings resized; sampling settings come from ``config``."""
+        import dataclasses
+
+        from transformers import AutoTokenizer
+
+        from ida_ns.proxy.tokenizer import BOS, EOS, PAD, SEP
+
+        try:
+            with _quiet_progress():
+                tok = AutoTokenizer.from_pretrained(str(name_or_path), local_files_only=True)
+                model = AutoModelForCausalLM.from_pretrained(str(name_or_path),
+                                                             local_files_only=True)
+        except (OSError, ValueError, KeyError) as e:
+            raise IdaNsError(f"--proxy {name_or_path}: not a local Hugging Face causal-LM "
+                             f"model (directory with config.json, weights and a tokenizer, "
+                             f"or a model in the local HF cache): {str(e)[:300]}") from None
+        add = {attr: name for attr, name in (("pad_token", PAD), ("bos_token", BOS),
+                                             ("eos_token", EOS), ("sep_token", SEP))
+               if getattr(tok, attr, None) is None}
+        if TRUNC not in tok.get_vocab():
+            add["additional_special_tokens"] = [TRUNC]
+        if add and tok.add_special_tokens(add):
+            model.resize_token_embeddings(len(tok))
+        mc = model.config
+        for attr, tid in (("pad_token_id", tok.pad_token_id), ("bos_token_id", tok.bos_token_id),
+                          ("eos_token_id", tok.eos_token_id)):
+            setattr(mc, attr, tid)
+        base = config or ProxyConfig()
+        n_pos = getattr(mc, "n_positions", None) or getattr(mc, "max_position_embeddings", None)
+        n_pos = min(int(n_pos or base.n_positions), 1024)
+        heads = int(getattr(mc, "num_attention_heads", base.n_head) or base.n_head)
+        width = int(getattr(mc, "hidden_size", base.n_embd) or base.n_embd)
+        pcfg = dataclasses.replace(
+            base, n_layer=int(getattr(mc, "num_hidden_layers", base.n_layer) or base.n_layer),
+            n_embd=width if width % heads == 0 else heads, n_head=heads,
+            n_positions=max(n_pos, base.max_new_tokens + 16), vocab_size=max(len(tok), 300))
+        model.loss_type = "ForCausalLM"
+        return cls(model.eval(), tok, pcfg)
+
+    @classmethod
     def load(cls, directory: str | Path, device: str = "cpu") -> "Proxy":
         directory = Path(directory)
         cfg_path = directory / PROXY_CONFIG_FILE
@@ -249,7 +294,7 @@ class Proxy:
         results: list[list[Candidate]] = []
         out_tokens, logp, ended = out_tokens.cpu(), logp.cpu(), ended.cpu()
         for i in range(len(prompts)):
-            best: dict[str, float] = {}
+            best: dict[str, tuple[float, int]] = {}
             for r in range(i * per, (i + 1) * per):
                 if not ended[r]:
                     continue
@@ -257,11 +302,43 @@ class Proxy:
                 seq = seq[: seq.index(tok.eos_token_id)]
                 text = normalize(tok.decode(seq, skip_special_tokens=True))
                 lp = float(logp[r])
-                if text and math.isfinite(lp) and lp > best.get(text, -math.inf):
-                    best[text] = lp
-            results.append([Candidate(t, lp) for t, lp in
-                            sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))])
+                if text and math.isfinite(lp) and lp > best.get(text, (-math.inf, 0))[0]:
+                    best[text] = (lp, len(seq) + 1)
+            results.append([Candidate(t, lp, n) for t, (lp, n) in
+                            sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))])
         return results
+
+    @torch.inference_mode()
+    def score_batch(self, items: Sequence[tuple[str, str, str]]) -> list[float]:
+        """Teacher-forced ``log p(step, <eos> | goal, context)`` for each ``(goal, context,
+        step)``, in one batch (``-inf`` for a step longer than ``max_new_tokens``)."""
+        if not items:
+            return []
+        encoded = [self.encode_example(g, c, s) for g, c, s in items]
+        ok = [e for e in encoded if e is not None]
+        out = [-math.inf] * len(items)
+        if not ok:
+            return out
+        tok, dev = self.tokenizer, self.device
+        width = max(len(ids) for ids, _ in ok)
+        ids = torch.full((len(ok), width), tok.pad_token_id, dtype=torch.long)
+        mask = torch.zeros((len(ok), width), dtype=torch.long)
+        for i, (seq, _) in enumerate(ok):
+            ids[i, :len(seq)] = torch.tensor(seq)
+            mask[i, :len(seq)] = 1
+        with cpu_threads(self.cpu_threads if dev.type == "cpu" else 0):
+            logits = self.model(input_ids=ids.to(dev), attention_mask=mask.to(dev)).logits
+        logp = torch.log_softmax(logits.float(), dim=-1).cpu()
+        j = 0
+        for i, e in enumerate(encoded):
+            if e is None:
+                continue
+            seq, n_prompt = e
+            tgt = torch.tensor(seq[n_prompt:])
+            rows = logp[j, n_prompt - 1:len(seq) - 1]
+            out[i] = float(rows.gather(1, tgt[:, None]).sum())
+            j += 1
+        return out
 
     def _sample(self, ids, mask, per: int, gen):
         """Incremental decoding with the KV cache: each prompt is encoded once, then its cache
@@ -272,15 +349,30 @@ class Proxy:
         rows = ids.shape[0] * per
         pos = (mask.cumsum(-1) - 1).clamp(min=0)
         autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda")
-        with autocast:
-            out = model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True,
-                        logits_to_keep=1)
-        cache = out.cache
-        if per > 1:
-            cache.batch_repeat_interleave(per)
-        logits = out.logits[:, -1].float().repeat_interleave(per, dim=0)
-        mask = mask.repeat_interleave(per, dim=0)
-        next_pos = pos[:, -1:].repeat_interleave(per, dim=0) + 1
+        static = cfg.static_cache == "on" or (cfg.static_cache == "auto" and dev.type == "cuda")
+        if static:
+            # Static KV cache: fixed-shape buffers for prompt + max_new_tokens, allocated once
+            # (the prompt rows are repeated before the prefill; CUDA-graph friendly).
+            from transformers import StaticCache
+
+            ids, mask, pos = (x.repeat_interleave(per, dim=0) for x in (ids, mask, pos))
+            cache = StaticCache(config=model.config, max_cache_len=ids.shape[1] +
+                                cfg.max_new_tokens)
+            with autocast:
+                out = model(input_ids=ids, attention_mask=mask, position_ids=pos, cache=cache,
+                            use_cache=True, logits_to_keep=1)
+            cache = out.cache
+            logits = out.logits[:, -1].float()
+        else:
+            with autocast:
+                out = model(input_ids=ids, attention_mask=mask, position_ids=pos,
+                            use_cache=True, logits_to_keep=1)
+            cache = out.cache
+            if per > 1:
+                cache.batch_repeat_interleave(per)
+            logits = out.logits[:, -1].float().repeat_interleave(per, dim=0)
+            mask = mask.repeat_interleave(per, dim=0)
+        next_pos = (pos[:, -1:] if static else pos[:, -1:].repeat_interleave(per, dim=0)) + 1
         greedy = (torch.arange(rows, device=dev) % per) == 0
         ended = torch.zeros(rows, dtype=torch.bool, device=dev)
         total = torch.zeros(rows, dtype=torch.float32, device=dev)

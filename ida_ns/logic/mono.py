@@ -70,6 +70,13 @@ class _Mono:
             decl = self.env.datatypes[name] if kind == "dt" else self.env.functions[name]
             if len(self.insts) >= MAX_INSTANCES or any(
                     _sort_depth(s) > MAX_SORT_DEPTH for s in targs):
+                cur = getattr(self, "current", None)
+                if cur is not None and cur.kind == "fn":
+                    # name the function whose instances keep growing (polymorphic recursion)
+                    raise UnsupportedFeature(
+                        f"polymorphic recursion in function {cur.name}: its instances need "
+                        f"{name} at ever larger sorts, so it cannot be monomorphised",
+                        self.r.file, cur.decl.loc.line, cur.decl.loc.col, cur.name)
                 raise UnsupportedFeature(
                     f"instantiating {name} does not terminate (polymorphic recursion or a "
                     f"nested datatype that grows without bound)", self.r.file,
@@ -247,7 +254,9 @@ class _Mono:
 
         formulas()
         while self.work:
-            self.build(self.work.popleft())
+            self.current = self.work.popleft()
+            self.build(self.current)
+        self.current = None
         self.assign_names()
         self.final = True
 

@@ -13,10 +13,12 @@ from pathlib import Path
 _STATE: dict = {}
 
 
-def _init(budget_s: float, cert_dir: str | None, systems: tuple[str, ...]) -> None:
+def _init(budget_s: float, cert_dir: str | None, systems: tuple[str, ...],
+          strong_root: bool = True) -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     from solvers.pool import SolverPool
 
+    _STATE["strong_root"] = strong_root
     _STATE["budget"] = budget_s
     _STATE["cert_dir"] = cert_dir
     _STATE["pools"] = {}
@@ -50,14 +52,12 @@ def _one(path: str, system: str) -> dict:
         pool = _STATE["pools"]["z3"]
         checker = Checker.from_pool(pool, leaf_timeout_s=0.25)
         strong = _STATE["pools"]["cvc5-ind"]
-        result = prove_problem(problem, checker, ProverConfig(budget_s=budget * 0.97),
-                               strong=("cvc5-ind", strong.prove_many))
+        cfg = ProverConfig.for_budget(budget * 0.97, strong_root=_STATE["strong_root"])
+        result = prove_problem(problem, checker, cfg, strong=("cvc5-ind", strong.prove_many))
         row.update(status=result.status, time_s=round(time.perf_counter() - t0, 4))
         if result.proof is not None:
             row["steps"] = result.proof.size()
-            row["leaf_solvers"] = sorted({n.solver for n in result.proof.nodes()
-                                          if not n.children and n.solver})
-            row["lemmas"] = len(result.lemmas)
+            row.update(result.attribution)  # closed_by, leaf_solvers, lemmas, proxy_steps
             if _STATE["cert_dir"]:
                 cert = Path(_STATE["cert_dir"]) / (Path(path).parent.name + "__" +
                                                    Path(path).stem + ".json")
@@ -78,7 +78,8 @@ def _one(path: str, system: str) -> dict:
 
 def run_tip_bench(folder: Path, budget_s: float = 5.0, jobs: int = 2, out: str | None = None,
                   systems: tuple[str, ...] = ("ida-ns", "z3", "cvc5-ind"),
-                  cert_dir: str | None = None, limit: int | None = None) -> list[dict]:
+                  cert_dir: str | None = None, limit: int | None = None,
+                  strong_root: bool = True) -> list[dict]:
     files = sorted(str(p) for p in Path(folder).rglob("*.smt2"))
     if limit:
         files = files[:limit]
@@ -90,7 +91,7 @@ def run_tip_bench(folder: Path, budget_s: float = 5.0, jobs: int = 2, out: str |
     rows: list[dict] = []
     t0 = time.perf_counter()
     with ProcessPoolExecutor(max_workers=jobs, initializer=_init,
-                             initargs=(budget_s, cert_dir, systems)) as ex:
+                             initargs=(budget_s, cert_dir, systems, strong_root)) as ex:
         futs = {ex.submit(_one, f, s): (f, s) for f, s in tasks}
         for i, fut in enumerate(as_completed(futs), 1):
             f, s = futs[fut]
@@ -119,4 +120,8 @@ def summary_table(rows: list[dict], systems, wall_s: float) -> str:
     for s in systems:
         c = counts[s]
         lines.append(f"{s:10} {c['proved']:7} {c['refuted']:8} {c['unknown']:8} {c['error']:6}")
+    by = Counter(r["closed_by"] for r in rows if r.get("closed_by"))
+    if by:
+        lines.append("ida-ns proofs closed by: " + ", ".join(f"{k} {v}" for k, v in
+                                                            sorted(by.items())))
     return "\n".join(lines)

@@ -51,8 +51,11 @@ def cmd_prove(args) -> int:
 
     problem = parse_file(args.file)
     sortcheck_problem(problem)
-    cfg = ProverConfig(budget_s=args.budget, solver=args.solver,
-                       leaf_timeout_s=args.leaf_timeout)
+    cfg = ProverConfig.for_budget(args.budget, solver=args.solver,
+                                  strong_root=not args.no_strong_root)
+    if args.leaf_timeout is not None:
+        cfg.leaf_timeout_s = args.leaf_timeout
+    args.leaf_timeout = cfg.leaf_timeout_s
     from contextlib import ExitStack
 
     with ExitStack() as stack:
@@ -61,7 +64,8 @@ def cmd_prove(args) -> int:
                                     cache=VerdictCache(args.cache) if args.cache else None)
         strong = None
         if args.strong != "none":
-            sp = stack.enter_context(_pool(args.strong, cfg.strong_s, workers=1))
+            sp = stack.enter_context(_pool(args.strong, max(cfg.strong_s, cfg.strong_leaf_s),
+                                           workers=1))
             strong = (args.strong, sp.prove_many)
         result = prove_problem(problem, checker, cfg, strong=strong)
     if args.cert and result.proof is not None:
@@ -96,7 +100,7 @@ def cmd_bench(args) -> int:
 
     run_tip_bench(Path(args.dir), budget_s=args.budget, jobs=args.jobs, out=args.json,
                   systems=tuple(args.systems.split(",")), cert_dir=args.certs,
-                  limit=args.limit)
+                  limit=args.limit, strong_root=not args.no_strong_root)
     return 0
 
 
@@ -145,7 +149,11 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("file")
     c.add_argument("--budget", type=float, default=5.0, help="wall seconds")
     c.add_argument("--solver", choices=SOLVERS, default="z3", help="leaf solver")
-    c.add_argument("--leaf-timeout", type=float, default=0.25)
+    c.add_argument("--leaf-timeout", type=float, default=None,
+                   help="seconds per z3 leaf (default: scaled with --budget, 0.25 at 5 s)")
+    c.add_argument("--no-strong-root", action="store_true",
+                   help="ablation: no strong-closer attempt on the root goal (decomposition "
+                        "alone; the strong closer still closes subgoals)")
     c.add_argument("--strong", choices=("cvc5-ind", "none"), default="cvc5-ind",
                    help="a strong closer tried once on the root goal before decomposition "
                         "(its leaf is re-checked with the same solver by check-proof)")
@@ -174,6 +182,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--systems", default="ida-ns,z3,cvc5-ind")
     b.add_argument("--certs", help="folder for ida-ns proof certificates")
     b.add_argument("--limit", type=int, default=None, help="only the first N files")
+    b.add_argument("--no-strong-root", action="store_true",
+                   help="ablation: ida-ns without the cvc5-with-induction attempt on the root "
+                        "goal (decomposition alone)")
     b.set_defaults(fn=cmd_bench)
 
     c = sub.add_parser("run", help="the IDA loop: amplify, verify, distill, evaluate")

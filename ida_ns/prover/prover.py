@@ -24,6 +24,7 @@ from .goal import Goal
 from .overseer import Overseer
 from .proof import LemmaLibrary, ProofNode
 from .search import Budget, Policy, Search, SearchStats
+from .steps import Direct
 from .verify import Checker
 
 
@@ -40,6 +41,25 @@ class ProverConfig:
     test_trials: int = 300  # random instances for counterexample testing
     seed: int = 0
     strong_s: float = 1.5  # root attempt with the strong closer (cvc5 with induction), if any
+    strong_root: bool = True  # False: the --no-strong-root ablation (decomposition alone)
+    strong_leaf_s: float = 0.5  # per leaf z3 did not close, with the strong closer
+    strong_share: float = 0.45  # of the budget, at most, for strong leaves (root attempt apart)
+
+    @classmethod
+    def for_budget(cls, budget_s: float, **kw) -> "ProverConfig":
+        """Settings that scale with the budget: at 5 s the defaults; with more time the root
+        attempt, the strong leaves, the lemma searches and the search sizes grow with it (the
+        root attempt at most a third of the budget, so that decomposition and exploration keep
+        the larger part)."""
+        scale = max(1.0, budget_s / 5.0)
+        base = dict(budget_s=budget_s,
+                    strong_s=min(1.5 * scale ** 0.8, budget_s / 3),
+                    strong_leaf_s=min(0.5 * scale ** 0.6, 4.0),
+                    leaf_timeout_s=min(0.25 * scale ** 0.5, 1.0),
+                    lemma_budget_s=min(1.5 * scale ** 0.6, 8.0),
+                    max_nodes=int(400 * scale ** 0.7))
+        base.update(kw)
+        return cls(**base)
 
 
 @dataclass
@@ -53,6 +73,12 @@ class ProveResult:
     conjectures_tried: int = 0
     lemmas_proved: int = 0
     time_s: float = 0.0
+    strong_calls: int = 0  # strong-closer leaf checks (root attempt apart)
+
+    @property
+    def attribution(self) -> dict:
+        """Which component closed the proof (see :func:`attribute`)."""
+        return attribute(self.proof, self.lemmas) if self.proof is not None else {}
 
     @property
     def status(self) -> str:
@@ -97,13 +123,11 @@ def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | Non
         return done(Refuted(cex, solver="testing"), counterexample=cex, consistency=report)
 
     # 3. the strong closer on the root goal (a portfolio leaf), then search
-    if strong is not None and cfg.strong_s > 0:
+    if strong is not None and cfg.strong_s > 0 and cfg.strong_root:
         name, prove_many = strong
         t = min(cfg.strong_s, max(0.05, deadline - time.perf_counter()))
         v = prove_many([goal.query()], t)[0]
         if isinstance(v, Proved):
-            from .steps import Direct
-
             leaf = ProofNode(goal, Direct(), (), name, v.time_s, "H")
             return done(Proved(solver=name, time_s=time.perf_counter() - t0), proof=leaf,
                         consistency=report)
@@ -122,8 +146,18 @@ def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | Non
     budget = Budget(wall_s=cfg.budget_s * (cfg.first_phase if explorer else 1.0),
                     max_nodes=cfg.max_nodes, max_depth=cfg.max_depth,
                     leaf_timeout_s=cfg.leaf_timeout_s)
+    leaves = None
+    if strong is not None and cfg.strong_leaf_s > 0:
+        from .search import StrongLeaves
+
+        # Leaves z3 cannot close go to the strong closer with the same lemmas; the root goal
+        # only once explored lemmas exist (and never in the --no-strong-root ablation).
+        leaves = StrongLeaves(strong[0], strong[1], leaf_s=cfg.strong_leaf_s, min_depth=1,
+                              root_with_lemmas=cfg.strong_root,
+                              cap_s=cfg.strong_share * cfg.budget_s)
+    lemma_leaves = leaves.for_lemmas() if leaves is not None else None
     search = Search(checker, policy, budget, library, proved_cache, on_event, deadline,
-                    accept_unverified)
+                    accept_unverified, leaves)
     result = search.run(goal)
     stats = result.stats
     tried = proved = 0
@@ -143,7 +177,7 @@ def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | Non
             lb = Budget(wall_s=cfg.lemma_budget_s, max_nodes=20, max_depth=3,
                         leaf_timeout_s=min(cfg.leaf_timeout_s, cfg.lemma_budget_s / 4))
             lr = Search(checker, lemma_policy, lb, library, proved_cache, on_event,
-                        deadline).run(lg)
+                        deadline, strong=lemma_leaves).run(lg)
             if not lr.proved:
                 continue
             if library.add(lg, lr.proof):
@@ -160,7 +194,7 @@ def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | Non
                         max_nodes=60, max_depth=cfg.max_depth,
                         leaf_timeout_s=cfg.leaf_timeout_s)
             result = Search(checker, policy, mb, library, proved_cache, on_event,
-                            deadline, accept_unverified).run(goal)
+                            deadline, accept_unverified, leaves).run(goal)
             _merge(stats, result.stats)
             if result.proved:
                 break
@@ -169,16 +203,52 @@ def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | Non
             mb = Budget(wall_s=remaining, max_nodes=60, max_depth=cfg.max_depth,
                         leaf_timeout_s=cfg.leaf_timeout_s)
             result = Search(checker, policy, mb, library, proved_cache, on_event,
-                            deadline, accept_unverified).run(goal)
+                            deadline, accept_unverified, leaves).run(goal)
             _merge(stats, result.stats)
+    calls = leaves.calls if leaves is not None else 0
     if result.proved:
         used = used_lemmas(result.proof, library)
         return done(Proved(solver=cfg.solver, time_s=time.perf_counter() - t0),
                     proof=result.proof, lemmas=used, consistency=report, stats=stats,
-                    conjectures_tried=tried, lemmas_proved=proved)
+                    conjectures_tried=tried, lemmas_proved=proved, strong_calls=calls)
     return done(Unknown(result.reason or "no proof found", solver=cfg.solver),
                 consistency=report, stats=stats, conjectures_tried=tried,
-                lemmas_proved=proved)
+                lemmas_proved=proved, strong_calls=calls)
+
+
+ROOT_STRONG = "root strong leaf"
+PROXY = "decomposition with proxy proposals"
+LEMMAS = "decomposition with explored lemmas"
+CVC5_LEAVES = "decomposition with cvc5 leaves"
+Z3_LEAVES = "decomposition with z3 leaves"
+
+
+def attribute(proof: ProofNode, lemmas: dict) -> dict:
+    """Which component closed a proof.  ``closed_by`` is the most specific of: the root
+    strong leaf (one leaf on the root goal, no lemmas, not z3), decomposition with proxy
+    proposals (a step on the proof or a used lemma's proof came from a proxy), with explored
+    lemmas, with cvc5 leaves, with z3 leaves; the other fields count each part."""
+    nodes = list(proof.nodes())
+    for p in lemmas.values():
+        nodes.extend(p.nodes())
+    leaf_solvers = sorted({n.solver for n in nodes if not n.children
+                           and isinstance(n.step, Direct) and n.solver})
+    proxy_steps = sum(1 for n in nodes if not n.source.startswith("H"))
+    root_strong = (not proof.children and isinstance(proof.step, Direct)
+                   and not proof.step.lemmas and proof.solver not in ("z3", "cache", ""))
+    if root_strong:
+        closed_by = ROOT_STRONG
+    elif proxy_steps:
+        closed_by = PROXY
+    elif lemmas:
+        closed_by = LEMMAS
+    elif any(s.startswith("cvc5") for s in leaf_solvers):
+        closed_by = CVC5_LEAVES
+    else:
+        closed_by = Z3_LEAVES
+    return {"closed_by": closed_by, "leaf_solvers": leaf_solvers, "lemmas": len(lemmas),
+            "proxy_steps": proxy_steps,
+            "steps": sum(1 for n in nodes if not isinstance(n.step, Direct))}
 
 
 def _merge(into: SearchStats, other: SearchStats) -> None:

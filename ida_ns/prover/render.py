@@ -45,6 +45,11 @@ def render_result(file: str, result) -> str:
         out.append(f"  theory: {result.consistency.status}: {result.consistency.reason}")
     if result.proof is not None:
         names = {l: f"L{i}" for i, l in enumerate(result.lemmas)}
+        a = getattr(result, "attribution", {})
+        if a:
+            out.append(f"  closed by: {a['closed_by']} (leaves: "
+                       f"{', '.join(a['leaf_solvers']) or '-'}; lemmas: {a['lemmas']}; "
+                       f"proxy steps: {a['proxy_steps']})")
         out.append("proof:")
         out.extend(render_tree(result.proof, names, "  "))
         for l, i in names.items():
@@ -81,6 +86,7 @@ def result_json(file: str, result) -> dict:
          "time_s": round(result.time_s, 4)}
     if result.proof is not None:
         d["proof"] = proof_json(result.proof)
+        d["attribution"] = getattr(result, "attribution", {})
         d["lemmas"] = [{"formula": print_term(l), "proof": proof_json(p)}
                        for l, p in result.lemmas.items()]
     if result.stats is not None:

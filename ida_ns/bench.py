@@ -14,11 +14,19 @@ _STATE: dict = {}
 
 
 def _init(budget_s: float, cert_dir: str | None, systems: tuple[str, ...],
-          strong_root: bool = True) -> None:
+          strong_root: bool = True, proxy: str | None = None) -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     from solvers.pool import SolverPool
 
+    from .prover.lemma_store import LemmaStore
+
     _STATE["strong_root"] = strong_root
+    _STATE["store"] = LemmaStore()  # lemmas persist across this worker's problems
+    _STATE["policy"] = None
+    if proxy and "ida-ns" in systems:
+        from .prover.proxy_policy import proxy_policy_factory
+
+        _STATE["policy"] = proxy_policy_factory(proxy)[1]
     _STATE["budget"] = budget_s
     _STATE["cert_dir"] = cert_dir
     _STATE["pools"] = {}
@@ -53,7 +61,8 @@ def _one(path: str, system: str) -> dict:
         checker = Checker.from_pool(pool, leaf_timeout_s=0.25)
         strong = _STATE["pools"]["cvc5-ind"]
         cfg = ProverConfig.for_budget(budget * 0.97, strong_root=_STATE["strong_root"])
-        result = prove_problem(problem, checker, cfg, strong=("cvc5-ind", strong.prove_many))
+        result = prove_problem(problem, checker, cfg, strong=("cvc5-ind", strong.prove_many),
+                               store=_STATE["store"], policy=_STATE["policy"])
         row.update(status=result.status, time_s=round(time.perf_counter() - t0, 4))
         if result.proof is not None:
             row["steps"] = result.proof.size()
@@ -79,7 +88,7 @@ def _one(path: str, system: str) -> dict:
 def run_tip_bench(folder: Path, budget_s: float = 5.0, jobs: int = 2, out: str | None = None,
                   systems: tuple[str, ...] = ("ida-ns", "z3", "cvc5-ind"),
                   cert_dir: str | None = None, limit: int | None = None,
-                  strong_root: bool = True) -> list[dict]:
+                  strong_root: bool = True, proxy: str | None = None) -> list[dict]:
     files = sorted(str(p) for p in Path(folder).rglob("*.smt2"))
     if limit:
         files = files[:limit]
@@ -87,11 +96,17 @@ def run_tip_bench(folder: Path, budget_s: float = 5.0, jobs: int = 2, out: str |
         raise SystemExit(f"no .smt2 files under {folder}")
     if cert_dir:
         Path(cert_dir).mkdir(parents=True, exist_ok=True)
+    if proxy:
+        from .prover.proxy_policy import resolve_generation
+
+        proxy = str(resolve_generation(proxy))  # a clear error before any worker starts
+        print(f"ida-ns policy: proxy {proxy}, escalating to H", flush=True)
     tasks = [(f, s) for f in files for s in systems]
     rows: list[dict] = []
     t0 = time.perf_counter()
     with ProcessPoolExecutor(max_workers=jobs, initializer=_init,
-                             initargs=(budget_s, cert_dir, systems, strong_root)) as ex:
+                             initargs=(budget_s, cert_dir, systems, strong_root,
+                                       proxy)) as ex:
         futs = {ex.submit(_one, f, s): (f, s) for f, s in tasks}
         for i, fut in enumerate(as_completed(futs), 1):
             f, s = futs[fut]

@@ -100,7 +100,7 @@ def cmd_bench(args) -> int:
 
     run_tip_bench(Path(args.dir), budget_s=args.budget, jobs=args.jobs, out=args.json,
                   systems=tuple(args.systems.split(",")), cert_dir=args.certs,
-                  limit=args.limit, strong_root=not args.no_strong_root)
+                  limit=args.limit, strong_root=not args.no_strong_root, proxy=args.proxy)
     return 0
 
 
@@ -185,6 +185,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--no-strong-root", action="store_true",
                    help="ablation: ida-ns without the cvc5-with-induction attempt on the root "
                         "goal (decomposition alone)")
+    b.add_argument("--proxy", metavar="RUN_OR_GEN",
+                   help="policy: a distilled proxy generation (or a run's newest), escalating "
+                        "to the overseer H")
     b.set_defaults(fn=cmd_bench)
 
     c = sub.add_parser("run", help="the IDA loop: amplify, verify, distill, evaluate")

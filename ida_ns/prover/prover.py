@@ -44,6 +44,7 @@ class ProverConfig:
     strong_root: bool = True  # False: the --no-strong-root ablation (decomposition alone)
     strong_leaf_s: float = 0.5  # per leaf z3 did not close, with the strong closer
     strong_share: float = 0.45  # of the budget, at most, for strong leaves (root attempt apart)
+    store_share: float = 0.15  # of the budget, at most, replaying lemmas of earlier problems
 
     @classmethod
     def for_budget(cls, budget_s: float, **kw) -> "ProverConfig":
@@ -89,13 +90,17 @@ def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | Non
                   policy: Policy | None = None, on_event=None,
                   library: LemmaLibrary | None = None,
                   proved_cache: dict | None = None,
-                  accept_unverified: bool = False, strong=None) -> ProveResult:
+                  accept_unverified: bool = False, strong=None,
+                  store=None) -> ProveResult:
     """Prove ``problem``.  ``policy`` is a Policy, or a factory taking the explorer's
     conjecture source (or None) and returning one; None means the overseer H.
     ``accept_unverified`` is the --no-verify ablation (proxy steps skip the gate).
     ``strong`` is an optional ``(name, prove_many)`` closer (cvc5 with induction) tried once on
     the root goal before decomposition; its leaf is recorded with its solver's name and
-    re-checked with that solver by ``check-proof``."""
+    re-checked with that solver by ``check-proof``.  ``store`` is an optional
+    :class:`ida_ns.prover.lemma_store.LemmaStore` shared by the problems of a run: its lemmas
+    whose definitions agree with this theory are replayed (every step re-applied, every leaf
+    re-closed) into the library first, and this problem's lemmas are added to it at the end."""
     cfg = config or ProverConfig()
     t0 = time.perf_counter()
     deadline = t0 + cfg.budget_s
@@ -117,20 +122,16 @@ def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | Non
                     consistency=report)
 
     goal = Goal(problem.theory, problem.goal)
-    # 2. random testing (part of the symbolic layer: off in the --no-verify ablation)
+    # 2. the strong closer on the root goal (a portfolio leaf), in a thread while the symbolic
+    #    layer tests the goal and the decomposition search runs; the first proof wins.
+    root = _RootAttempt(goal, strong, cfg, deadline)
+    # 3. random testing (part of the symbolic layer: off in the --no-verify ablation)
     cex = None if accept_unverified else checker.counterexample(goal)
     if cex is not None:
         return done(Refuted(cex, solver="testing"), counterexample=cex, consistency=report)
-
-    # 3. the strong closer on the root goal (a portfolio leaf), then search
-    if strong is not None and cfg.strong_s > 0 and cfg.strong_root:
-        name, prove_many = strong
-        t = min(cfg.strong_s, max(0.05, deadline - time.perf_counter()))
-        v = prove_many([goal.query()], t)[0]
-        if isinstance(v, Proved):
-            leaf = ProofNode(goal, Direct(), (), name, v.time_s, "H")
-            return done(Proved(solver=name, time_s=time.perf_counter() - t0), proof=leaf,
-                        consistency=report)
+    if root.proof() is not None:
+        return done(Proved(solver=root.name, time_s=time.perf_counter() - t0),
+                    proof=root.proof(), consistency=report)
     library = library if library is not None else LemmaLibrary()
     proved_cache = proved_cache if proved_cache is not None else {}
     explorer = None
@@ -154,19 +155,29 @@ def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | Non
         # only once explored lemmas exist (and never in the --no-strong-root ablation).
         leaves = StrongLeaves(strong[0], strong[1], leaf_s=cfg.strong_leaf_s, min_depth=1,
                               root_with_lemmas=cfg.strong_root,
-                              cap_s=cfg.strong_share * cfg.budget_s)
+                              cap_s=cfg.strong_share * cfg.budget_s, busy=root.running)
     lemma_leaves = leaves.for_lemmas() if leaves is not None else None
+    if store is not None and len(store):
+        def close(solver, items, timeout):
+            t = min(timeout, cfg.leaf_timeout_s if solver != (strong or ("",))[0]
+                    else cfg.strong_leaf_s)
+            if strong is not None and solver == strong[0]:
+                return [strong[1]([g.query(ls)], t)[0] for g, ls in items]
+            return checker.close_leaves(items, t)
+
+        store.replay(goal, library, close,
+                     min(deadline, time.perf_counter() + cfg.store_share * cfg.budget_s))
     search = Search(checker, policy, budget, library, proved_cache, on_event, deadline,
-                    accept_unverified, leaves)
+                    accept_unverified, leaves, stop=root.stop)
     result = search.run(goal)
     stats = result.stats
     tried = proved = 0
     # 4. theory exploration
-    if not result.proved and explorer is not None:
+    if not result.proved and explorer is not None and not root.stop.is_set():
         lemma_policy = Overseer(conjectures=None, source="H")
         pending = False  # lemmas proved since the goal was last searched
         for conj in explorer.conjectures(deadline):
-            if time.perf_counter() >= deadline - 0.05:
+            if time.perf_counter() >= deadline - 0.05 or root.stop.is_set():
                 break
             if pending and deadline - time.perf_counter() < 0.8:
                 break  # keep the rest for a last search of the goal with every lemma
@@ -177,7 +188,7 @@ def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | Non
             lb = Budget(wall_s=cfg.lemma_budget_s, max_nodes=20, max_depth=3,
                         leaf_timeout_s=min(cfg.leaf_timeout_s, cfg.lemma_budget_s / 4))
             lr = Search(checker, lemma_policy, lb, library, proved_cache, on_event,
-                        deadline, strong=lemma_leaves).run(lg)
+                        deadline, strong=lemma_leaves, stop=root.stop).run(lg)
             if not lr.proved:
                 continue
             if library.add(lg, lr.proof):
@@ -194,18 +205,26 @@ def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | Non
                         max_nodes=60, max_depth=cfg.max_depth,
                         leaf_timeout_s=cfg.leaf_timeout_s)
             result = Search(checker, policy, mb, library, proved_cache, on_event,
-                            deadline, accept_unverified, leaves).run(goal)
+                            deadline, accept_unverified, leaves, stop=root.stop).run(goal)
             _merge(stats, result.stats)
             if result.proved:
                 break
         remaining = deadline - time.perf_counter()
-        if pending and not result.proved and remaining > 0.1:
+        if pending and not result.proved and remaining > 0.1 and not root.stop.is_set():
             mb = Budget(wall_s=remaining, max_nodes=60, max_depth=cfg.max_depth,
                         leaf_timeout_s=cfg.leaf_timeout_s)
             result = Search(checker, policy, mb, library, proved_cache, on_event,
-                            deadline, accept_unverified, leaves).run(goal)
+                            deadline, accept_unverified, leaves, stop=root.stop).run(goal)
             _merge(stats, result.stats)
     calls = leaves.calls if leaves is not None else 0
+    if store is not None:
+        store.record(problem.theory, library)
+    if not result.proved:
+        root.wait(deadline)
+        if root.proof() is not None:
+            return done(Proved(solver=root.name, time_s=time.perf_counter() - t0),
+                        proof=root.proof(), consistency=report, stats=stats,
+                        conjectures_tried=tried, lemmas_proved=proved, strong_calls=calls)
     if result.proved:
         used = used_lemmas(result.proof, library)
         return done(Proved(solver=cfg.solver, time_s=time.perf_counter() - t0),
@@ -249,6 +268,44 @@ def attribute(proof: ProofNode, lemmas: dict) -> dict:
     return {"closed_by": closed_by, "leaf_solvers": leaf_solvers, "lemmas": len(lemmas),
             "proxy_steps": proxy_steps,
             "steps": sum(1 for n in nodes if not isinstance(n.step, Direct))}
+
+
+class _RootAttempt:
+    """The strong closer on the root goal, run in a thread (the solver works in its own
+    process, so the thread only waits); ``stop`` is set when it proves the goal."""
+
+    def __init__(self, goal: Goal, strong, cfg: ProverConfig, deadline: float):
+        import threading
+
+        self.stop = threading.Event()
+        self.name = strong[0] if strong is not None else ""
+        self._proof: ProofNode | None = None
+        self._thread = None
+        if strong is None or cfg.strong_s <= 0 or not cfg.strong_root:
+            return
+        t = min(cfg.strong_s, max(0.05, deadline - time.perf_counter()))
+
+        def run():
+            try:
+                v = strong[1]([goal.query()], t)[0]
+            except Exception:  # a failing closer is no proof; the search goes on
+                return
+            if isinstance(v, Proved):
+                self._proof = ProofNode(goal, Direct(), (), self.name, v.time_s, "H")
+                self.stop.set()
+
+        self._thread = threading.Thread(target=run, name="ida-ns-root-attempt", daemon=True)
+        self._thread.start()
+
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def proof(self) -> ProofNode | None:
+        return self._proof
+
+    def wait(self, deadline: float) -> None:
+        if self._thread is not None:
+            self._thread.join(max(0.0, deadline - time.perf_counter()))
 
 
 def _merge(into: SearchStats, other: SearchStats) -> None:

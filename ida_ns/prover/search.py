@@ -82,7 +82,8 @@ class StrongLeaves:
     """
 
     def __init__(self, name: str, prove_many, leaf_s: float = 0.5, min_depth: int = 1,
-                 root_with_lemmas: bool = False, cap_s: float = float("inf")):
+                 root_with_lemmas: bool = False, cap_s: float = float("inf"), busy=None):
+        self.busy = busy  # () -> bool: the closer's worker is in use (the root attempt)
         self.name = name
         self.prove_many = prove_many
         self.leaf_s = leaf_s
@@ -98,7 +99,7 @@ class StrongLeaves:
         return _DepthView(self, 0)  # type: ignore[return-value]
 
     def eligible(self, depth: int, lemmas: tuple) -> bool:
-        if self.spent_s >= self.cap_s:
+        if self.spent_s >= self.cap_s or (self.busy is not None and self.busy()):
             return False
         return depth >= self.min_depth or (self.root_with_lemmas and bool(lemmas))
 
@@ -130,7 +131,8 @@ class _DepthView:
         self.name = base.name
 
     def eligible(self, depth: int, lemmas: tuple) -> bool:
-        if self._base.spent_s >= self._base.cap_s:
+        b = self._base
+        if b.spent_s >= b.cap_s or (b.busy is not None and b.busy()):
             return False
         return depth >= self.min_depth
 
@@ -187,9 +189,10 @@ class Search:
                  proved_cache: dict[str, ProofNode] | None = None,
                  on_event: Callable[[str, dict], None] | None = None,
                  deadline: float | None = None, accept_unverified: bool = False,
-                 strong: "StrongLeaves | None" = None):
+                 strong: "StrongLeaves | None" = None, stop=None):
         self.accept_unverified = accept_unverified  # ablation only (--no-verify)
         self.strong = strong  # an induction-capable closer for leaves z3 could not close
+        self.stop = stop  # a threading.Event: set when another attempt proved the goal
         self.checker = checker
         self.policy = policy
         self.budget = budget or Budget()
@@ -224,6 +227,9 @@ class Search:
         while root.status == OPEN:
             if time.perf_counter() >= end:
                 reason = "budget: wall time"
+                break
+            if self.stop is not None and self.stop.is_set():
+                reason = "stopped: proved by another attempt"
                 break
             if self.stats.expanded >= self.budget.max_nodes:
                 reason = "budget: nodes"
@@ -292,8 +298,9 @@ class Search:
         for n, ls, v in zip(todo, lemma_sets, verdicts):
             n.lib_version = self.library.version
             if isinstance(v, Proved) and n.status == OPEN:
-                self._mark_proved(n, ProofNode(n.goal, Direct(ls), (), v.solver, v.time_s,
-                                               "H"))
+                # a cached verdict names the solver that closed the leaf, for check-proof
+                by = self.checker.solver if v.solver == "cache" else v.solver
+                self._mark_proved(n, ProofNode(n.goal, Direct(ls), (), by, v.time_s, "H"))
         if self.strong is not None:
             for n, ls in zip(todo, lemma_sets):
                 if n.status != OPEN or not self._live(n) or not self.strong.eligible(n.depth, ls):

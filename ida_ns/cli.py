@@ -52,7 +52,7 @@ def cmd_prove(args) -> int:
     problem = parse_file(args.file)
     sortcheck_problem(problem)
     cfg = ProverConfig.for_budget(args.budget, solver=args.solver,
-                                  strong_root=not args.no_strong_root)
+                                  strong_root=not args.no_strong_root, root_parallel=True)
     if args.leaf_timeout is not None:
         cfg.leaf_timeout_s = args.leaf_timeout
     args.leaf_timeout = cfg.leaf_timeout_s

@@ -11,6 +11,9 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 _STATE: dict = {}
+# ida-ns, and the same without the root strong leaf (decomposition alone: the ablation as a
+# system of its own, so that one run measures both)
+IDA_SYSTEMS = ("ida-ns", "ida-ns-decomp")
 
 
 def _init(budget_s: float, cert_dir: str | None, systems: tuple[str, ...],
@@ -23,14 +26,14 @@ def _init(budget_s: float, cert_dir: str | None, systems: tuple[str, ...],
     _STATE["strong_root"] = strong_root
     _STATE["store"] = LemmaStore()  # lemmas persist across this worker's problems
     _STATE["policy"] = None
-    if proxy and "ida-ns" in systems:
+    if proxy and any(s in IDA_SYSTEMS for s in systems):
         from .prover.proxy_policy import proxy_policy_factory
 
         _STATE["policy"] = proxy_policy_factory(proxy)[1]
     _STATE["budget"] = budget_s
     _STATE["cert_dir"] = cert_dir
     _STATE["pools"] = {}
-    names = [n for s in systems for n in (("z3", "cvc5-ind") if s == "ida-ns" else (s,))]
+    names = [n for s in systems for n in (("z3", "cvc5-ind") if s in IDA_SYSTEMS else (s,))]
     for name in names:
         if name not in _STATE["pools"]:
             pool = SolverPool(name, workers=1, timeout_s=budget_s)
@@ -52,7 +55,7 @@ def _one(path: str, system: str) -> dict:
     except IdaNsError as e:
         row.update(status="error", time_s=round(time.perf_counter() - t0, 4), reason=str(e))
         return row
-    if system == "ida-ns":
+    if system in IDA_SYSTEMS:
         from .prover.certificate import save_certificate
         from .prover.prover import ProverConfig, prove_problem
         from .prover.verify import Checker
@@ -60,7 +63,8 @@ def _one(path: str, system: str) -> dict:
         pool = _STATE["pools"]["z3"]
         checker = Checker.from_pool(pool, leaf_timeout_s=0.25)
         strong = _STATE["pools"]["cvc5-ind"]
-        cfg = ProverConfig.for_budget(budget * 0.97, strong_root=_STATE["strong_root"])
+        cfg = ProverConfig.for_budget(budget * 0.97, strong_root=_STATE["strong_root"]
+                                      and system == "ida-ns")
         result = prove_problem(problem, checker, cfg, strong=("cvc5-ind", strong.prove_many),
                                store=_STATE["store"], policy=_STATE["policy"])
         row.update(status=result.status, time_s=round(time.perf_counter() - t0, 4))
@@ -135,8 +139,9 @@ def summary_table(rows: list[dict], systems, wall_s: float) -> str:
     for s in systems:
         c = counts[s]
         lines.append(f"{s:10} {c['proved']:7} {c['refuted']:8} {c['unknown']:8} {c['error']:6}")
-    by = Counter(r["closed_by"] for r in rows if r.get("closed_by"))
-    if by:
-        lines.append("ida-ns proofs closed by: " + ", ".join(f"{k} {v}" for k, v in
-                                                            sorted(by.items())))
+    for s in systems:
+        by = Counter(r["closed_by"] for r in rows if r["system"] == s and r.get("closed_by"))
+        if by:
+            lines.append(f"{s} proofs closed by: " + ", ".join(f"{k} {v}" for k, v in
+                                                             sorted(by.items())))
     return "\n".join(lines)

@@ -179,7 +179,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--budget", type=float, default=5.0, help="seconds per problem")
     b.add_argument("--jobs", type=int, default=2)
     b.add_argument("--json", required=True, help="write the per-problem rows here")
-    b.add_argument("--systems", default="ida-ns,z3,cvc5-ind")
+    b.add_argument("--systems", default="ida-ns,z3,cvc5-ind",
+                   help="comma-separated: ida-ns, ida-ns-decomp (ida-ns without the root "
+                        "strong leaf), z3, cvc5, cvc5-ind")
     b.add_argument("--certs", help="folder for ida-ns proof certificates")
     b.add_argument("--limit", type=int, default=None, help="only the first N files")
     b.add_argument("--no-strong-root", action="store_true",

@@ -56,7 +56,7 @@ class ProverConfig:
         root attempt at most a third of the budget, so that decomposition and exploration keep
         the larger part)."""
         scale = max(1.0, budget_s / 5.0)
-        base = dict(budget_s=budget_s,
+        base = dict(budget_s=budget_s, first_phase=0.5 / scale ** 0.2,
                     strong_s=min(1.5 * scale ** 0.8, budget_s / 3),
                     strong_leaf_s=min(0.5 * scale ** 0.6, 4.0),
                     leaf_timeout_s=min(0.25 * scale ** 0.5, 1.0),
@@ -219,6 +219,16 @@ def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | Non
             result = Search(checker, policy, mb, library, proved_cache, on_event,
                             deadline, accept_unverified, leaves, stop=root.stop).run(goal)
             _merge(stats, result.stats)
+    remaining = deadline - time.perf_counter()
+    if not result.proved and strong is not None and cfg.strong_root and remaining > 1.0 \
+            and not root.stop.is_set() and not root.running():
+        # Time left (the search space or the conjectures ran out): the strong closer on the
+        # root goal once more, for the rest of the budget, with the relevant proved lemmas.
+        lemmas = library.relevant(goal)
+        v = strong[1]([goal.query(lemmas)], remaining - 0.05)[0]
+        if isinstance(v, Proved):
+            result = type(result)(ProofNode(goal, Direct(lemmas), (), strong[0], v.time_s, "H"),
+                                  stats)
     calls = leaves.calls if leaves is not None else 0
     if store is not None:
         store.record(problem.theory, library)

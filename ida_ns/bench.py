@@ -72,8 +72,9 @@ def _one(path: str, system: str) -> dict:
             row["steps"] = result.proof.size()
             row.update(result.attribution)  # closed_by, leaf_solvers, lemmas, proxy_steps
             if _STATE["cert_dir"]:
+                tag = "" if system == "ida-ns" else "__" + system
                 cert = Path(_STATE["cert_dir"]) / (Path(path).parent.name + "__" +
-                                                   Path(path).stem + ".json")
+                                                   Path(path).stem + tag + ".json")
                 save_certificate(cert, problem, result, "z3")
                 row["certificate"] = str(cert)
         if hasattr(result.verdict, "reason"):

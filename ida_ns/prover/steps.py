@@ -16,6 +16,13 @@ valid, the goal is valid.  Each rule is stated next to its code:
   proved in the empty context (so it can be reused anywhere).
 * ``Generalize(t)``: replace ``t`` in the conclusion's body by a fresh universally quantified
   variable: ``∀v. B[t:=v]`` implies ``B``.
+* ``InductMany(x1..xk)`` (``induct x y``): lexicographic induction on several variables; one
+  subgoal per tuple of constructors, hypotheses at every lexicographically smaller tuple the
+  fields give (see :func:`_induct_many`).
+* ``FunInduct(f, x1..xn)`` (``finduct f x y``): induction following the recursion of ``f``,
+  which the termination analysis must show terminating; one subgoal per leaf of ``f``'s
+  pattern-match tree, a hypothesis per recursive call there, guarded by its ``ite``/``and``/
+  ``or``/``=>`` conditions (see :func:`_fun_induct`).
 """
 
 from __future__ import annotations

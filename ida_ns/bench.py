@@ -37,14 +37,18 @@ from pathlib import Path
 from .budget import DEFAULT_MEMORY_MB, STARTUP_GRACE_S, kill_all, phase, run_limited
 from .errors import IdaNsError
 
-SYSTEMS = ("ida-ns", "z3", "cvc5-ind", "cvc5")
+SYSTEMS = ("ida-ns", "ida-ns-decomp", "z3", "cvc5-ind", "cvc5")
+# ida-ns, and the same without the root strong leaf (decomposition alone: the ablation as a
+# system of its own, so that one run measures both)
+IDA_SYSTEMS = ("ida-ns", "ida-ns-decomp")
 
 
 class BenchError(IdaNsError):
     """Bad bench arguments or an unreadable output file to resume from."""
 
 
-def _task(path: str, system: str, budget_s: float, cert_dir: str | None) -> dict:
+def _task(path: str, system: str, budget_s: float, cert_dir: str | None,
+          strong_root: bool = True, proxy: str | None = None) -> dict:
     """One problem through one system, in a fresh budgeted child (see :func:`run_tip_bench`)."""
     from .logic.parser import parse_file
     from .logic.sortcheck import sortcheck_problem
@@ -66,9 +70,10 @@ def _task(path: str, system: str, budget_s: float, cert_dir: str | None) -> dict
         return finish(status="error", reason=str(e))
     except OSError as e:
         return finish(status="error", reason=f"{path}: cannot read: {e.strerror or e}")
-    if system == "ida-ns":
+    if system in IDA_SYSTEMS:
         return _ida_ns(problem, path, budget_s, cert_dir, row, finish,
-                       time.perf_counter() - t0)
+                       time.perf_counter() - t0, system,
+                       strong_root and system == "ida-ns", proxy)
     from solvers import get_backend
     from solvers.query import Query
 
@@ -77,7 +82,8 @@ def _task(path: str, system: str, budget_s: float, cert_dir: str | None) -> dict
     return finish(status=v.status, **({"reason": v.reason} if hasattr(v, "reason") else {}))
 
 
-def _ida_ns(problem, path, budget_s, cert_dir, row, finish, spent) -> dict:
+def _ida_ns(problem, path, budget_s, cert_dir, row, finish, spent, system="ida-ns",
+            strong_root=True, proxy=None) -> dict:
     from .prover.certificate import save_certificate
     from .prover.prover import ProverConfig, prove_problem
     from .prover.verify import Checker
@@ -93,18 +99,25 @@ def _ida_ns(problem, path, budget_s, cert_dir, row, finish, spent) -> dict:
         # The budget is for proving, as for the baselines (whose solver gets the whole budget
         # after its import): parsing counts, starting the solver workers does not.
         left = budget_s - spent
+        policy = None
+        if proxy:
+            from .prover.proxy_policy import proxy_policy_factory
+
+            phase("proxy start-up")
+            policy = proxy_policy_factory(proxy)[1]
         phase("prove")
-        result = prove_problem(problem, checker, ProverConfig(budget_s=max(0.1, left * 0.97)),
-                               strong=("cvc5-ind", strong.prove_many))
+        cfg = ProverConfig.for_budget(max(0.1, left * 0.97), strong_root=strong_root)
+        result = prove_problem(problem, checker, cfg, strong=("cvc5-ind", strong.prove_many),
+                               policy=policy)
     finish(status=result.status)
     if result.proof is not None:
         row["steps"] = result.proof.size()
-        row["leaf_solvers"] = sorted({n.solver for n in result.proof.nodes()
-                                      if not n.children and n.solver})
-        row["lemmas"] = len(result.lemmas)
+        row.update(result.attribution)  # closed_by, leaf_solvers, lemmas, proxy_steps
         if cert_dir:
             phase("certificate")
-            cert = Path(cert_dir) / (Path(path).parent.name + "__" + Path(path).stem + ".json")
+            tag = "" if system == "ida-ns" else "__" + system
+            cert = Path(cert_dir) / (Path(path).parent.name + "__" + Path(path).stem + tag
+                                     + ".json")
             save_certificate(cert, problem, result, "z3")
             row["certificate"] = str(cert)
     if hasattr(result.verdict, "reason"):
@@ -145,7 +158,8 @@ def run_tip_bench(folder: Path, budget_s: float = 5.0, jobs: int = 2, out: str |
                   hard_limit_s: float | None = None,
                   memory_mb: int | None = DEFAULT_MEMORY_MB,
                   resume: bool = False, quiet: bool = False, executor: str = "local",
-                  ray_address: str | None = None) -> list[dict]:
+                  ray_address: str | None = None, strong_root: bool = True,
+                  proxy: str | None = None) -> list[dict]:
     """Run the bench; returns every row (resumed ones included).  ``executor`` is where the
     (problem, system) tasks run: ``local`` (threads here, each starting a budgeted child) or
     ``ray`` (each task a Ray task that starts its budgeted child on its node; a lost worker
@@ -167,6 +181,13 @@ def run_tip_bench(folder: Path, budget_s: float = 5.0, jobs: int = 2, out: str |
         raise BenchError(f"no .smt2 files under {folder}")
     if cert_dir:
         Path(cert_dir).mkdir(parents=True, exist_ok=True)
+    if proxy:
+        from .prover.proxy_policy import resolve_generation
+
+        proxy = str(resolve_generation(proxy))  # a clear error before any task starts
+        if not quiet:
+            print(f"ida-ns policy: proxy {proxy}, escalating to H", flush=True)
+    extra = (strong_root, proxy)
     hard = hard_limit_s if hard_limit_s is not None else 1.5 * budget_s + STARTUP_GRACE_S
     done: list[dict] = []
     if out:
@@ -185,13 +206,13 @@ def run_tip_bench(folder: Path, budget_s: float = 5.0, jobs: int = 2, out: str |
     t0 = time.perf_counter()
 
     def one(f: str, s: str) -> dict:
-        return limited_row(f, s, budget_s, cert_dir, hard, memory_mb)
+        return limited_row(f, s, budget_s, cert_dir, hard, memory_mb, *extra)
 
     if resume and done and not quiet:
         print(f"resuming: {len(done)} finished rows kept, {len(tasks)} to run", flush=True)
     if executor != "local":
         results = _remote_rows(executor, ray_address, jobs, tasks, budget_s, cert_dir, hard,
-                               memory_mb)
+                               memory_mb, extra)
     ex = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="ida-ns-bench")
     try:
         if executor == "local":
@@ -237,10 +258,11 @@ def run_tip_bench(folder: Path, budget_s: float = 5.0, jobs: int = 2, out: str |
 
 
 def limited_row(f: str, s: str, budget_s: float, cert_dir: str | None, hard: float,
-                memory_mb: int | None) -> dict:
+                memory_mb: int | None, strong_root: bool = True,
+                proxy: str | None = None) -> dict:
     """One (problem, system) task: a fresh budgeted child, its row (a limit is a row too)."""
-    o = run_limited("ida_ns.bench:_task", (f, s, budget_s, cert_dir), wall_s=hard,
-                    memory_mb=memory_mb)
+    o = run_limited("ida_ns.bench:_task", (f, s, budget_s, cert_dir, strong_root, proxy),
+                    wall_s=hard, memory_mb=memory_mb)
     if o.ok:
         row = dict(o.value)
     else:
@@ -271,12 +293,12 @@ class _Done:
 
 
 def _remote_rows(executor: str, address, jobs: int, tasks, budget_s, cert_dir, hard,
-                 memory_mb):
+                 memory_mb, extra=()):
     """Yield ``((file, system), future-like)`` as tasks finish on a remote executor."""
     from .executors import make_executor
 
     with make_executor(executor, jobs, address=address) as ex:
-        args = [(f, s, budget_s, cert_dir, hard, memory_mb) for f, s in tasks]
+        args = [(f, s, budget_s, cert_dir, hard, memory_mb, *extra) for f, s in tasks]
         for res in ex.map_unordered(limited_row, args):
             f, s = tasks[res.index]
             yield (f, s), _Done(res, f, s)
@@ -304,4 +326,9 @@ def summary_table(rows: list[dict], systems, wall_s: float) -> str:
     for s in systems:
         c = counts[s]
         lines.append(f"{s:10} {c['proved']:7} {c['refuted']:8} {c['unknown']:8} {c['error']:6}")
+    for s in systems:
+        by = Counter(r["closed_by"] for r in rows if r["system"] == s and r.get("closed_by"))
+        if by:
+            lines.append(f"{s} proofs closed by: " + ", ".join(f"{k} {v}" for k, v in
+                                                             sorted(by.items())))
     return "\n".join(lines)

@@ -154,6 +154,7 @@ def cmd_prove(args) -> int:
                         leaf_timeout_s=args.leaf_timeout, strong=args.strong,
                         workers=args.workers, json=args.json, cert=args.cert,
                         graph=args.graph, cache=args.cache,
+                        strong_root=not args.no_strong_root,
                         name=name if name != path else None)
     text, code, _, notes = run_prove(path, opts, memory_mb=args.memory_mb)
     if code == EXIT_ERROR:
@@ -192,7 +193,8 @@ def cmd_bench(args) -> int:
                   systems=tuple(args.systems.split(",")), cert_dir=args.certs,
                   limit=args.limit, hard_limit_s=args.hard_limit,
                   memory_mb=args.memory_mb, resume=args.resume, executor=args.executor,
-                  ray_address=args.ray_address)
+                  ray_address=args.ray_address,
+                  strong_root=not args.no_strong_root, proxy=args.proxy)
     return 0
 
 
@@ -281,8 +283,11 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("file", help="SMT-LIB/TIP file; - reads standard input")
     c.add_argument("--budget", type=positive_float, default=5.0, help="wall seconds")
     c.add_argument("--solver", choices=SOLVERS, default="z3", help="leaf solver")
-    c.add_argument("--leaf-timeout", type=positive_float, default=0.25,
-                   help="solver seconds per leaf")
+    c.add_argument("--leaf-timeout", type=positive_float, default=None,
+                   help="solver seconds per leaf (default: scaled with --budget, 0.25 at 5 s)")
+    c.add_argument("--no-strong-root", action="store_true",
+                   help="ablation: no strong-closer attempt on the root goal (decomposition "
+                        "alone; the strong closer still closes subgoals)")
     c.add_argument("--strong", choices=("cvc5-ind", "none"), default="cvc5-ind",
                    help="a strong closer tried once on the root goal before decomposition "
                         "(its leaf is re-checked with the same solver by check-proof)")
@@ -322,7 +327,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--json", required=True,
                    help="JSON Lines output: one row per (problem, system), appended as soon "
                         "as it ends, then a summary line")
-    b.add_argument("--systems", default="ida-ns,z3,cvc5-ind")
+    b.add_argument("--systems", default="ida-ns,z3,cvc5-ind",
+                   help="comma-separated: ida-ns, ida-ns-decomp (ida-ns without the root "
+                        "strong leaf), z3, cvc5, cvc5-ind")
     b.add_argument("--hard-limit", type=positive_float, default=None,
                    help="seconds after which a problem's process is killed, whatever the "
                         "system (default 1.5 x budget + 2)")
@@ -333,6 +340,12 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--certs", help="folder for ida-ns proof certificates")
     b.add_argument("--limit", type=positive_int, default=None, help="only the first N files")
     _executor_arguments(b)
+    b.add_argument("--no-strong-root", action="store_true",
+                   help="ablation: ida-ns without the cvc5-with-induction attempt on the root "
+                        "goal (decomposition alone)")
+    b.add_argument("--proxy", metavar="RUN_OR_GEN",
+                   help="policy: a distilled proxy generation (or a run's newest), escalating "
+                        "to the overseer H")
     b.set_defaults(fn=cmd_bench)
 
     c = sub.add_parser("run", help="the IDA loop: amplify, verify, distill, evaluate")

@@ -42,8 +42,9 @@ def check_hard_limit(timeout_s: float) -> float:
 class ProveOptions:
     budget_s: float = 5.0
     solver: str = "z3"
-    leaf_timeout_s: float = 0.25
+    leaf_timeout_s: float | None = None  # None: scaled with the budget (0.25 s at 5 s)
     strong: str = "cvc5-ind"
+    strong_root: bool = True  # False: the --no-strong-root ablation
     workers: int = 2
     json: bool = False
     cert: str | None = None
@@ -74,14 +75,16 @@ def prove_job(file: str, opts: ProveOptions) -> dict:
     phase("sortcheck")
     sortcheck_problem(problem)
     spent = time.perf_counter() - t0  # parsing and sort checking count against the budget
-    cfg = ProverConfig(budget_s=max(0.1, opts.budget_s - spent), solver=opts.solver,
-                       leaf_timeout_s=opts.leaf_timeout_s)
+    cfg = ProverConfig.for_budget(max(0.1, opts.budget_s - spent), solver=opts.solver,
+                                  strong_root=opts.strong_root, root_parallel=True)
+    if opts.leaf_timeout_s is not None:
+        cfg.leaf_timeout_s = opts.leaf_timeout_s
     phase("solver start-up")
     with ExitStack() as stack:
-        pool, sp = _start_pools(stack, (opts.solver, opts.workers, opts.leaf_timeout_s),
-                                (opts.strong, 1, cfg.strong_s) if opts.strong != "none"
-                                else None)
-        checker = Checker.from_pool(pool, leaf_timeout_s=opts.leaf_timeout_s,
+        pool, sp = _start_pools(stack, (opts.solver, opts.workers, cfg.leaf_timeout_s),
+                                (opts.strong, 1, max(cfg.strong_s, cfg.strong_leaf_s))
+                                if opts.strong != "none" else None)
+        checker = Checker.from_pool(pool, leaf_timeout_s=cfg.leaf_timeout_s,
                                     cache=VerdictCache(opts.cache) if opts.cache else None)
         strong = (opts.strong, sp.prove_many) if sp is not None else None
         phase("prove")

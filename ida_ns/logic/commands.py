@@ -332,6 +332,15 @@ class CommandReader:
             elif isinstance(d, SList) and len(d) == 3:
                 name, tvs, params, ret, source = self._signature(d[0], (), d[1], d[2], d,
                                                                  group)
+            elif isinstance(d, SList) and len(d) == 2 and isinstance(d[1], SList) \
+                    and d[1].head_symbol() == "par":
+                # TIP's form: (name (par (a ...) (((x sort) ...) ret)))
+                tvs, inner = self.par(d[1])
+                if not isinstance(inner, SList) or len(inner) != 2:
+                    raise self.error("malformed signature in define-funs-rec: expected "
+                                     "(name (par (a ...) (((x sort) ...) sort)))", d)
+                name, tvs, params, ret, source = self._signature(d[0], tvs, inner[0],
+                                                                 inner[1], d, group)
             else:
                 raise self.error("malformed signature in define-funs-rec", d)
             if any(f.name == name for f in fs):

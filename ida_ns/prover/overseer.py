@@ -21,7 +21,7 @@ from ..logic.ast import App, Match, Term, Theory, Var, free_vars, size, subterms
 from ..logic.symbols import DEFINED, symbol_table
 from .goal import Goal
 from .search import Proposal
-from .steps import Cases, Generalize, Induct, Lemma, step_text
+from .steps import Cases, FunInduct, Generalize, Induct, InductMany, Lemma, step_text
 
 ConjectureSource = Callable[[Goal], Sequence[Term]]
 
@@ -56,6 +56,62 @@ def induction_order(goal: Goal) -> list[Var]:
     return sorted(vs, key=lambda v: (-score[v], order[v]))
 
 
+def _recursion_scores(goal: Goal) -> Counter:
+    rec = recursion_positions(goal.theory)
+    score: Counter = Counter()
+    for s in subterms(goal.body):
+        if isinstance(s, App) and s.fn in rec:
+            for i in rec[s.fn]:
+                if i < len(s.args) and isinstance(s.args[i], Var):
+                    score[s.args[i]] += 1
+    return score
+
+
+@lru_cache(maxsize=256)
+def _interesting_scheme(theory: Theory, fn: str) -> bool:
+    """Whether ``fn``'s recursion differs from structural induction on one argument: it
+    matches on two or more parameters, matches again on a field (deeper patterns), or recurses
+    on an Int parameter; and it terminates (else functional induction is refused anyway)."""
+    from .steps import function_terminates
+
+    d = theory.fundef(fn)
+    if d is None or not d.recursive or not any(
+            isinstance(s, App) and s.fn == fn for s in subterms(d.body)):
+        return False
+    if not function_terminates(theory, fn):
+        return False
+    if len(recursion_positions(theory).get(fn, ())) >= 2:
+        return True
+    if any(p.sort.name == "Int" for p in d.params):
+        return True
+    params = set(d.params)
+    for s in subterms(d.body):
+        if isinstance(s, Match) and isinstance(s.scrutinee, Var) and s.scrutinee not in params:
+            return True
+    return False
+
+
+def functional_schemes(goal: Goal) -> list:
+    """``finduct f x̄`` for calls ``f(x̄)`` in the conclusion, on distinct quantified
+    variables, whose recursion is not plain structural recursion on one argument; calls whose
+    arguments are recursed on most come first."""
+    vs = set(goal.forall_vars)
+    rec = _recursion_scores(goal)
+    seen, out = set(), []
+    for s in subterms(goal.body):
+        if not isinstance(s, App) or not s.args or s.fn in seen:
+            continue
+        if not all(isinstance(a, Var) and a in vs for a in s.args) or \
+                len(set(s.args)) != len(s.args):
+            continue
+        if not _interesting_scheme(goal.theory, s.fn):
+            continue
+        seen.add(s.fn)
+        out.append((-sum(rec[a] for a in s.args), len(out),
+                    FunInduct(s.fn, tuple(a.name for a in s.args))))
+    return [st for _, _, st in sorted(out, key=lambda x: x[:2])]
+
+
 def generalization_candidates(goal: Goal, limit: int = 3) -> list[Term]:
     table = symbol_table(goal.theory)
     counts: Counter = Counter()
@@ -81,8 +137,15 @@ class Overseer:
 
     def steps(self, goal: Goal, depth: int) -> list[tuple[object, float]]:
         out: list[tuple[object, float]] = []
-        for rank, v in enumerate(induction_order(goal)):
+        order = induction_order(goal)
+        for rank, v in enumerate(order):
             out.append((Induct(v.name), -0.1 * rank))
+        for rank, step in enumerate(functional_schemes(goal)[:2]):
+            out.append((step, -0.05 - 0.1 * rank))
+        rec = _recursion_scores(goal)
+        top = [v for v in order if rec[v] > 0][:2]
+        if len(top) == 2:
+            out.append((InductMany((top[0].name, top[1].name)), -0.6))
         for rank, t in enumerate(generalization_candidates(goal)):
             out.append((Generalize(t), -1.5 - 0.1 * rank))
         if self.conjectures is not None:

@@ -25,6 +25,7 @@ from .goal import Goal
 from .overseer import Overseer
 from .proof import LemmaLibrary, ProofNode
 from .search import Budget, Policy, Search, SearchStats
+from .steps import Direct
 from .verify import Checker
 
 
@@ -40,7 +41,34 @@ class ProverConfig:
     lemma_budget_s: float = 1.5  # per conjecture search
     test_trials: int = 300  # random instances for counterexample testing
     seed: int = 0
-    strong_s: float = 1.5  # root attempt with the strong closer (cvc5 with induction), if any
+    # Root attempt with the strong closer (cvc5 with induction), if any.  At 5 s, 0.8 s:
+    # measured, its proofs take under 0.6 s but for a few that decomposition (with strong
+    # leaves) proves anyway, and on TIP prod a longer attempt starved the decomposition
+    # (1.5 s: 34/74 with it, 42/74 without it).
+    strong_s: float = 0.8
+    strong_root: bool = True  # False: the --no-strong-root ablation (decomposition alone)
+    strong_leaf_s: float = 0.5  # per leaf z3 did not close, with the strong closer
+    strong_share: float = 0.45  # of the budget, at most, for strong leaves (root attempt apart)
+    store_share: float = 0.15  # of the budget, at most, replaying lemmas of earlier problems
+    # The root attempt beside the search (True) or before it (False).  Beside it only pays
+    # with a free core: a bench running 2 problems on 2 cores measured 67 vs 70 isaplanner.
+    root_parallel: bool = False
+
+    @classmethod
+    def for_budget(cls, budget_s: float, **kw) -> "ProverConfig":
+        """Settings that scale with the budget: at 5 s the defaults; with more time the root
+        attempt, the strong leaves, the lemma searches and the search sizes grow with it (the
+        root attempt at most a third of the budget, so that decomposition and exploration keep
+        the larger part)."""
+        scale = max(1.0, budget_s / 5.0)
+        base = dict(budget_s=budget_s, first_phase=0.5 / scale ** 0.2,
+                    strong_s=min(0.8 * scale ** 0.9, budget_s / 3),
+                    strong_leaf_s=min(0.5 * scale ** 0.6, 4.0),
+                    leaf_timeout_s=min(0.25 * scale ** 0.5, 1.0),
+                    lemma_budget_s=min(1.5 * scale ** 0.6, 8.0),
+                    max_nodes=int(400 * scale ** 0.7))
+        base.update(kw)
+        return cls(**base)
 
 
 @dataclass
@@ -56,6 +84,12 @@ class ProveResult:
     time_s: float = 0.0
     partial: object = None  # PartialNode of an unfinished search (Unknown only)
     goal: Goal | None = None  # the root goal
+    strong_calls: int = 0  # strong-closer leaf checks (root attempt apart)
+
+    @property
+    def attribution(self) -> dict:
+        """Which component closed the proof (see :func:`attribute`)."""
+        return attribute(self.proof, self.lemmas) if self.proof is not None else {}
 
     @property
     def status(self) -> str:
@@ -76,13 +110,17 @@ def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | Non
                   policy: Policy | None = None, on_event=None,
                   library: LemmaLibrary | None = None,
                   proved_cache: dict | None = None,
-                  accept_unverified: bool = False, strong=None) -> ProveResult:
+                  accept_unverified: bool = False, strong=None,
+                  store=None) -> ProveResult:
     """Prove ``problem``.  ``policy`` is a Policy, or a factory taking the explorer's
     conjecture source (or None) and returning one; None means the overseer H.
     ``accept_unverified`` is the --no-verify ablation (proxy steps skip the gate).
     ``strong`` is an optional ``(name, prove_many)`` closer (cvc5 with induction) tried once on
     the root goal before decomposition; its leaf is recorded with its solver's name and
-    re-checked with that solver by ``check-proof``."""
+    re-checked with that solver by ``check-proof``.  ``store`` is an optional
+    :class:`ida_ns.prover.lemma_store.LemmaStore` shared by the problems of a run: its lemmas
+    whose definitions agree with this theory are replayed (every step re-applied, every leaf
+    re-closed) into the library first, and this problem's lemmas are added to it at the end."""
     cfg = config or ProverConfig()
     t0 = time.perf_counter()
     deadline = t0 + cfg.budget_s
@@ -107,24 +145,18 @@ def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | Non
                     consistency=report)
 
     goal = Goal(problem.theory, problem.goal)
-    # 2. random testing (part of the symbolic layer: off in the --no-verify ablation)
+    # 2. the strong closer on the root goal (a portfolio leaf): before the search, or (with
+    #    root_parallel) in a thread beside testing and search; the first proof wins.
+    phase("strong root")
+    root = _RootAttempt(goal, strong, cfg, deadline)
+    # 3. random testing (part of the symbolic layer: off in the --no-verify ablation)
     phase("random testing")
     cex = None if accept_unverified else checker.counterexample(goal)
     if cex is not None:
         return done(Refuted(cex, solver="testing"), counterexample=cex, consistency=report)
-
-    # 3. the strong closer on the root goal (a portfolio leaf), then search
-    if strong is not None and cfg.strong_s > 0:
-        name, prove_many = strong
-        phase("strong root")
-        t = min(cfg.strong_s, max(0.05, deadline - time.perf_counter()))
-        v = prove_many([goal.query()], t)[0]
-        if isinstance(v, Proved):
-            from .steps import Direct
-
-            leaf = ProofNode(goal, Direct(), (), name, v.time_s, "H")
-            return done(Proved(solver=name, time_s=time.perf_counter() - t0), proof=leaf,
-                        consistency=report)
+    if root.proof() is not None:
+        return done(Proved(solver=root.name, time_s=time.perf_counter() - t0),
+                    proof=root.proof(), consistency=report)
     library = library if library is not None else LemmaLibrary()
     proved_cache = proved_cache if proved_cache is not None else {}
     explorer = None
@@ -141,19 +173,39 @@ def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | Non
     budget = Budget(wall_s=cfg.budget_s * (cfg.first_phase if explorer else 1.0),
                     max_nodes=cfg.max_nodes, max_depth=cfg.max_depth,
                     leaf_timeout_s=cfg.leaf_timeout_s)
+    leaves = None
+    if strong is not None and cfg.strong_leaf_s > 0:
+        from .search import StrongLeaves
+
+        # Leaves z3 cannot close go to the strong closer with the same lemmas; the root goal
+        # only once explored lemmas exist (and never in the --no-strong-root ablation).
+        leaves = StrongLeaves(strong[0], strong[1], leaf_s=cfg.strong_leaf_s, min_depth=1,
+                              root_with_lemmas=cfg.strong_root,
+                              cap_s=cfg.strong_share * cfg.budget_s, busy=root.running)
+    lemma_leaves = leaves.for_lemmas() if leaves is not None else None
+    if store is not None and len(store):
+        def close(solver, items, timeout):
+            t = min(timeout, cfg.leaf_timeout_s if solver != (strong or ("",))[0]
+                    else cfg.strong_leaf_s)
+            if strong is not None and solver == strong[0]:
+                return [strong[1]([g.query(ls)], t)[0] for g, ls in items]
+            return checker.close_leaves(items, t)
+
+        store.replay(goal, library, close,
+                     min(deadline, time.perf_counter() + cfg.store_share * cfg.budget_s))
     search = Search(checker, policy, budget, library, proved_cache, on_event, deadline,
-                    accept_unverified)
+                    accept_unverified, leaves, stop=root.stop)
     phase("search")
     result = search.run(goal)
     stats = result.stats
     tried = proved = 0
     # 4. theory exploration
-    if not result.proved and explorer is not None:
+    if not result.proved and explorer is not None and not root.stop.is_set():
         lemma_policy = Overseer(conjectures=None, source="H")
         pending = False  # lemmas proved since the goal was last searched
         phase("lemma exploration")
         for conj in explorer.conjectures(deadline):
-            if time.perf_counter() >= deadline - 0.05:
+            if time.perf_counter() >= deadline - 0.05 or root.stop.is_set():
                 break
             if pending and deadline - time.perf_counter() < 0.8:
                 break  # keep the rest for a last search of the goal with every lemma
@@ -164,7 +216,7 @@ def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | Non
             lb = Budget(wall_s=cfg.lemma_budget_s, max_nodes=20, max_depth=3,
                         leaf_timeout_s=min(cfg.leaf_timeout_s, cfg.lemma_budget_s / 4))
             lr = Search(checker, lemma_policy, lb, library, proved_cache, on_event,
-                        deadline).run(lg)
+                        deadline, strong=lemma_leaves, stop=root.stop).run(lg)
             if not lr.proved:
                 continue
             if library.add(lg, lr.proof):
@@ -181,17 +233,36 @@ def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | Non
                         max_nodes=60, max_depth=cfg.max_depth,
                         leaf_timeout_s=cfg.leaf_timeout_s)
             result = Search(checker, policy, mb, library, proved_cache, on_event,
-                            deadline, accept_unverified).run(goal)
+                            deadline, accept_unverified, leaves, stop=root.stop).run(goal)
             _merge(stats, result.stats)
             if result.proved:
                 break
         remaining = deadline - time.perf_counter()
-        if pending and not result.proved and remaining > 0.1:
+        if pending and not result.proved and remaining > 0.1 and not root.stop.is_set():
             mb = Budget(wall_s=remaining, max_nodes=60, max_depth=cfg.max_depth,
                         leaf_timeout_s=cfg.leaf_timeout_s)
             result = Search(checker, policy, mb, library, proved_cache, on_event,
-                            deadline, accept_unverified).run(goal)
+                            deadline, accept_unverified, leaves, stop=root.stop).run(goal)
             _merge(stats, result.stats)
+    remaining = deadline - time.perf_counter()
+    if not result.proved and strong is not None and cfg.strong_root and remaining > 1.0 \
+            and not root.stop.is_set() and not root.running():
+        # Time left (the search space or the conjectures ran out): the strong closer on the
+        # root goal once more, for the rest of the budget, with the relevant proved lemmas.
+        lemmas = library.relevant(goal)
+        v = strong[1]([goal.query(lemmas)], remaining - 0.05)[0]
+        if isinstance(v, Proved):
+            result = type(result)(ProofNode(goal, Direct(lemmas), (), strong[0], v.time_s, "H"),
+                                  stats)
+    calls = leaves.calls if leaves is not None else 0
+    if store is not None:
+        store.record(problem.theory, library)
+    if not result.proved:
+        root.wait(deadline)
+        if root.proof() is not None:
+            return done(Proved(solver=root.name, time_s=time.perf_counter() - t0),
+                        proof=root.proof(), consistency=report, stats=stats,
+                        conjectures_tried=tried, lemmas_proved=proved, strong_calls=calls)
     if result.proved:
         used = used_lemmas(result.proof, library)
         # The kernel's last word: cached leaves re-run, the proof replayed through the rule.
@@ -203,10 +274,85 @@ def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | Non
                         lemmas_proved=proved)
         return done(Proved(solver=cfg.solver, time_s=time.perf_counter() - t0),
                     proof=result.proof, lemmas=used, consistency=report, stats=stats,
-                    conjectures_tried=tried, lemmas_proved=proved)
+                    conjectures_tried=tried, lemmas_proved=proved, strong_calls=calls)
     return done(Unknown(result.reason or "no proof found", solver=cfg.solver),
                 consistency=report, stats=stats, conjectures_tried=tried,
-                lemmas_proved=proved, partial=result.partial)
+                lemmas_proved=proved, strong_calls=calls, partial=result.partial)
+
+
+ROOT_STRONG = "root strong leaf"
+PROXY = "decomposition with proxy proposals"
+LEMMAS = "decomposition with explored lemmas"
+CVC5_LEAVES = "decomposition with cvc5 leaves"
+Z3_LEAVES = "decomposition with z3 leaves"
+
+
+def attribute(proof: ProofNode, lemmas: dict) -> dict:
+    """Which component closed a proof.  ``closed_by`` is the most specific of: the root
+    strong leaf (one leaf on the root goal, no lemmas, not z3), decomposition with proxy
+    proposals (a step on the proof or a used lemma's proof came from a proxy), with explored
+    lemmas, with cvc5 leaves, with z3 leaves; the other fields count each part."""
+    nodes = list(proof.nodes())
+    for p in lemmas.values():
+        nodes.extend(p.nodes())
+    leaf_solvers = sorted({n.solver for n in nodes if not n.children
+                           and isinstance(n.step, Direct) and n.solver})
+    proxy_steps = sum(1 for n in nodes if not n.source.startswith("H"))
+    root_strong = (not proof.children and isinstance(proof.step, Direct)
+                   and not proof.step.lemmas and proof.solver not in ("z3", "cache", ""))
+    if root_strong:
+        closed_by = ROOT_STRONG
+    elif proxy_steps:
+        closed_by = PROXY
+    elif lemmas:
+        closed_by = LEMMAS
+    elif any(s.startswith("cvc5") for s in leaf_solvers):
+        closed_by = CVC5_LEAVES
+    else:
+        closed_by = Z3_LEAVES
+    return {"closed_by": closed_by, "leaf_solvers": leaf_solvers, "lemmas": len(lemmas),
+            "proxy_steps": proxy_steps,
+            "steps": sum(1 for n in nodes if not isinstance(n.step, Direct))}
+
+
+class _RootAttempt:
+    """The strong closer on the root goal, run in a thread (the solver works in its own
+    process, so the thread only waits); ``stop`` is set when it proves the goal."""
+
+    def __init__(self, goal: Goal, strong, cfg: ProverConfig, deadline: float):
+        import threading
+
+        self.stop = threading.Event()
+        self.name = strong[0] if strong is not None else ""
+        self._proof: ProofNode | None = None
+        self._thread = None
+        if strong is None or cfg.strong_s <= 0 or not cfg.strong_root:
+            return
+        t = min(cfg.strong_s, max(0.05, deadline - time.perf_counter()))
+
+        def run():
+            try:
+                v = strong[1]([goal.query()], t)[0]
+            except Exception:  # a failing closer is no proof; the search goes on
+                return
+            if isinstance(v, Proved):
+                self._proof = ProofNode(goal, Direct(), (), self.name, v.time_s, "H")
+                self.stop.set()
+
+        self._thread = threading.Thread(target=run, name="ida-ns-root-attempt", daemon=True)
+        self._thread.start()
+        if not cfg.root_parallel:
+            self._thread.join()
+
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def proof(self) -> ProofNode | None:
+        return self._proof
+
+    def wait(self, deadline: float) -> None:
+        if self._thread is not None:
+            self._thread.join(max(0.0, deadline - time.perf_counter()))
 
 
 def _merge(into: SearchStats, other: SearchStats) -> None:

@@ -100,6 +100,11 @@ def render_result(file: str, result) -> str:
         except ValueError:
             names = {l: f"L{i}" for i, l in enumerate(result.lemmas)}
         p = result.proof
+        at = getattr(result, "attribution", {})
+        if at:
+            out.append(f"  closed by: {at['closed_by']} (leaves: "
+                       f"{', '.join(at['leaf_solvers']) or '-'}; lemmas: {at['lemmas']}; "
+                       f"proxy steps: {at['proxy_steps']})")
         if isinstance(p.step, Direct) and not p.children and p.solver in STRONG_SOLVERS:
             out.append(f"proof: portfolio leaf — {p.solver} (with induction) closed the whole "
                        f"goal before any decomposition ({p.time_s:.2f}s); run with "
@@ -167,6 +172,7 @@ def result_json(file: str, result) -> dict:
         except ValueError:
             names = {l: f"L{i}" for i, l in enumerate(result.lemmas)}
         d["proof"] = proof_json(result.proof, names)
+        d["attribution"] = getattr(result, "attribution", {})
         d["lemmas"] = [{"id": names[l], "formula": print_term(l),
                         "proof": proof_json(p, names)} for l, p in result.lemmas.items()]
     if getattr(result, "partial", None) is not None:

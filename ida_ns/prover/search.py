@@ -74,6 +74,72 @@ class SearchStats:
                 "time_s": round(self.time_s, 3)}
 
 
+class StrongLeaves:
+    """An induction-capable closer (cvc5 with induction) for leaves z3 did not close, with
+    the proved lemmas that z3 gets as hypotheses too.  ``min_depth`` 1 keeps it off the root
+    goal (the root attempt is separate; with ``root_with_lemmas`` the root is tried again only
+    when lemmas are available).  Its time is capped by ``cap_s`` over all searches sharing it.
+    """
+
+    def __init__(self, name: str, prove_many, leaf_s: float = 0.5, min_depth: int = 1,
+                 root_with_lemmas: bool = False, cap_s: float = float("inf"), busy=None):
+        self.busy = busy  # () -> bool: the closer's worker is in use (the root attempt)
+        self.name = name
+        self.prove_many = prove_many
+        self.leaf_s = leaf_s
+        self.min_depth = min_depth
+        self.root_with_lemmas = root_with_lemmas
+        self.cap_s = cap_s
+        self.spent_s = 0.0
+        self.calls = 0
+        self.proved = 0
+
+    def for_lemmas(self) -> "StrongLeaves":
+        """The same closer (sharing its cap) allowed on the root of a lemma search."""
+        return _DepthView(self, 0)  # type: ignore[return-value]
+
+    def eligible(self, depth: int, lemmas: tuple) -> bool:
+        if self.spent_s >= self.cap_s or (self.busy is not None and self.busy()):
+            return False
+        return depth >= self.min_depth or (self.root_with_lemmas and bool(lemmas))
+
+    def close(self, checker: Checker, goal: Goal, lemmas: tuple, end: float):
+        from .verify import leaf_key
+
+        t = min(self.leaf_s, end - time.perf_counter(), self.cap_s - self.spent_s)
+        if t < 0.05:
+            return None
+        key = leaf_key(goal, lemmas, self.name)
+        hit = checker.cache.get(key, t)
+        if hit is not None:
+            return hit
+        t0 = time.perf_counter()
+        v = self.prove_many([goal.query(lemmas)], t)[0]
+        self.spent_s += time.perf_counter() - t0
+        self.calls += 1
+        self.proved += isinstance(v, Proved)
+        checker.cache.put(key, v, t)
+        return v
+
+
+class _DepthView:
+    """A StrongLeaves with another minimum depth, sharing the original's counters."""
+
+    def __init__(self, base: StrongLeaves, min_depth: int):
+        self._base = base
+        self.min_depth = min_depth
+        self.name = base.name
+
+    def eligible(self, depth: int, lemmas: tuple) -> bool:
+        b = self._base
+        if b.spent_s >= b.cap_s or (b.busy is not None and b.busy()):
+            return False
+        return depth >= self.min_depth
+
+    def close(self, checker, goal, lemmas, end):
+        return self._base.close(checker, goal, lemmas, end)
+
+
 class _ONode:
     __slots__ = ("goal", "key", "parent", "depth", "cost", "status", "children", "proof",
                  "expanded", "lib_version", "source")
@@ -123,8 +189,11 @@ class Search:
                  library: LemmaLibrary | None = None,
                  proved_cache: dict[str, ProofNode] | None = None,
                  on_event: Callable[[str, dict], None] | None = None,
-                 deadline: float | None = None, accept_unverified: bool = False):
+                 deadline: float | None = None, accept_unverified: bool = False,
+                 strong: "StrongLeaves | None" = None, stop=None):
         self.accept_unverified = accept_unverified  # ablation only (--no-verify)
+        self.strong = strong  # an induction-capable closer for leaves z3 could not close
+        self.stop = stop  # a threading.Event: set when another attempt proved the goal
         self.checker = checker
         self.policy = policy
         self.budget = budget or Budget()
@@ -159,6 +228,9 @@ class Search:
         while root.status == OPEN:
             if time.perf_counter() >= end:
                 reason = "budget: wall time"
+                break
+            if self.stop is not None and self.stop.is_set():
+                reason = "stopped: proved by another attempt"
                 break
             if self.stats.expanded >= self.budget.max_nodes:
                 reason = "budget: nodes"
@@ -229,8 +301,18 @@ class Search:
         for n, ls, v in zip(todo, lemma_sets, verdicts):
             n.lib_version = self.library.version
             if isinstance(v, Proved) and n.status == OPEN:
-                self._mark_proved(n, ProofNode(n.goal, Direct(ls), (), v.solver, v.time_s,
-                                               "H"))
+                # a cached verdict names the solver that closed the leaf, for check-proof
+                by = self.checker.solver if v.solver == "cache" else v.solver
+                self._mark_proved(n, ProofNode(n.goal, Direct(ls), (), by, v.time_s, "H"))
+        if self.strong is not None:
+            for n, ls in zip(todo, lemma_sets):
+                if n.status != OPEN or not self._live(n) or not self.strong.eligible(n.depth, ls):
+                    continue
+                v = self.strong.close(self.checker, n.goal, ls, self._end)
+                self.stats.leaves += 1
+                if isinstance(v, Proved) and n.status == OPEN:
+                    self._mark_proved(n, ProofNode(n.goal, Direct(ls), (), self.strong.name,
+                                                   v.time_s, "H"))
 
     def _expand(self, node: _ONode, frontier, end: float) -> None:
         node.expanded = True

@@ -22,18 +22,28 @@ and bound name of the goal and every theory symbol, and every substitution is
   proved in the empty context (so it can be reused anywhere).
 * ``Generalize(t)``: replace ``t`` in the conclusion's body by a fresh universally quantified
   variable: ``∀v. B[t:=v]`` implies ``B``.
+* ``InductMany(x1..xk)`` (``induct x y``): lexicographic induction on several variables; one
+  subgoal per tuple of constructors, hypotheses at every lexicographically smaller tuple the
+  fields give (see :func:`_induct_many`).
+* ``FunInduct(f, x1..xn)`` (``finduct f x y``): induction following the recursion of ``f``,
+  which the termination analysis must show terminating; one subgoal per leaf of ``f``'s
+  pattern-match tree, a hypothesis per recursive call there, guarded by its ``ite``/``and``/
+  ``or``/``=>`` conditions (see :func:`_fun_induct`).
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Union
 
 from ..errors import IdaNsError, SpecError
 from ..logic.ast import (
-    BOOL, App, NameSupply, Term, Var, all_var_names, and_, forall, free_vars, implies,
-    replace_subterm, size, substitute, subterms,
+    BOOL, App, HoApp, Lambda, Let, Match, NameSupply, PatCon, PatVar, Quant, Term, Var,
+    all_var_names, and_, forall, free_vars, implies, not_, replace_subterm, size, substitute,
+    subterms,
 )
 from ..logic.symbols import symbol_table
 from .goal import Goal, split_forall
@@ -71,7 +81,22 @@ class Generalize:
     term: Term
 
 
-Step = Union[Direct, Induct, Cases, Lemma, Generalize]
+@dataclass(frozen=True)
+class InductMany:
+    """Lexicographic induction on several variables (``induct x y``)."""
+
+    vars: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FunInduct:
+    """Induction following the recursion of a terminating function (``finduct f x y``)."""
+
+    fn: str
+    vars: tuple[str, ...]
+
+
+Step = Union[Direct, Induct, Cases, Lemma, Generalize, InductMany, FunInduct]
 
 
 def step_text(step: Step) -> str:
@@ -88,6 +113,10 @@ def step_text(step: Step) -> str:
         return "lemma " + print_term(step.formula)
     if isinstance(step, Generalize):
         return "generalize " + print_term(step.term)
+    if isinstance(step, InductMany):
+        return "induct " + " ".join(step.vars)
+    if isinstance(step, FunInduct):
+        return f"finduct {step.fn} " + " ".join(step.vars)
     raise TypeError(step)
 
 
@@ -103,6 +132,9 @@ def parse_step(text: str, goal: Goal) -> Step:
     s = text.strip()
     if s == "direct":
         return Direct()
+    multi = _parse_multi(s, goal)
+    if multi is not None:
+        return multi
     m = _VAR_STEP.fullmatch(s)
     if m:
         kind, name = m.groups()
@@ -122,8 +154,32 @@ def parse_step(text: str, goal: Goal) -> Step:
             if size(t) > MAX_TERM_SIZE:
                 raise StepError(f"{word}: term too large ({size(t)} > {MAX_TERM_SIZE} nodes)")
             return build(t)
-    raise StepError(f"unrecognised step {s[:80]!r}: expected direct | induct VAR | cases VAR | "
-                    "lemma FORMULA | generalize TERM")
+    raise StepError(f"unrecognised step {s[:80]!r}: expected direct | induct VAR... | "
+                    "finduct FUNCTION VAR... | cases VAR | lemma FORMULA | generalize TERM")
+
+
+_NAME = re.compile(r"[^\s()]+|\|[^|]*\|")
+
+
+def _parse_multi(s: str, goal: Goal) -> Step | None:
+    """``induct x y ...`` (two or more variables) and ``finduct f x ...``; None otherwise."""
+    words = s.split(None, 1)
+    if len(words) != 2 or words[0] not in ("induct", "finduct"):
+        return None
+    names = _NAME.findall(words[1])
+    if "".join(names) != "".join(words[1].split()):
+        raise StepError(f"{words[0]}: malformed argument list {words[1][:80]!r}")
+    if words[0] == "induct":
+        if len(names) < 2:
+            return None  # one variable: the plain structural step
+        scope = goal.scope()
+        for n in names:
+            if n not in scope:
+                raise StepError(f"induct: unknown variable {n!r}")
+        return InductMany(tuple(names))
+    if len(names) < 2:
+        raise StepError("finduct: expected a function and its arguments (variables)")
+    return FunInduct(names[0], tuple(names[1:]))
 
 
 def _fresh(goal: Goal) -> NameSupply:
@@ -254,6 +310,10 @@ def apply_step(step: Step, goal: Goal) -> tuple[Goal, ...]:
         remaining = free_vars(new_body)
         keep = tuple(u for u in vs if u in remaining)
         return (Goal(goal.theory, forall(keep + (v,), new_body), goal.hyps, goal.fixed),)
+    if isinstance(step, InductMany):
+        return _induct_many(goal, step.vars)
+    if isinstance(step, FunInduct):
+        return _fun_induct(goal, step.fn, step.vars)
     raise StepError(f"unknown step type {type(step).__name__}")
 
 
@@ -280,3 +340,210 @@ def _field_base(selector: str, sort) -> str:
         return "t"
     base = re.sub(r"[^A-Za-z]", "", selector)[:1].lower() or "x"
     return base
+
+
+# ---- stronger induction rules --------------------------------------------------------------
+MAX_SCHEME_CASES = 64  # subgoals one multi-variable or functional induction may produce
+
+
+def _induct_vars(goal: Goal, names: tuple[str, ...], what: str,
+                 datatypes: bool = True) -> tuple[Goal, tuple[Var, ...]]:
+    """The named variables of ``goal`` (distinct, in scope), fixed ones reverted into the
+    conclusion, so that all of them are universally quantified there."""
+    if len(set(names)) != len(names):
+        raise StepError(f"{what}: a variable is named twice ({' '.join(names)})")
+    scope = goal.scope()
+    xs = []
+    for n in names:
+        if n not in scope:
+            raise StepError(f"{what}: unknown variable {n!r}")
+        x = scope[n]
+        if datatypes and symbol_table(goal.theory).datatype_of(x.sort) is None:
+            raise StepError(f"{what}: variable {n!r} has sort {x.sort}, not a datatype")
+        xs.append(x)
+    for x in xs:
+        if x in goal.fixed and x not in goal.forall_vars:
+            goal = _revert(goal, x)
+    return goal, tuple(xs)
+
+
+def _induct_many(goal: Goal, names: tuple[str, ...]) -> tuple[Goal, ...]:
+    """Lexicographic induction on ``x1 .. xk`` (k >= 2).
+
+    One subgoal per tuple of constructors ``(C1(f1..), .., Ck(fk..))`` with fresh fixed fields
+    and conclusion ``∀ others. B[x1:=C1(..), .., xk:=Ck(..)]``.  For every position ``i`` and
+    every field ``f`` of ``Ci`` of the same sort as ``xi``, the hypothesis
+    ``∀ others, x(i+1)..xk. B[x1:=C1(..), .., x(i-1):=C(i-1)(..), xi:=f]``.
+    Sound: each hypothesis is the goal at a tuple smaller in the lexicographic order of
+    (size x1, .., size xk), which is well founded."""
+    goal, xs = _induct_vars(goal, names, "induct")
+    table = symbol_table(goal.theory)
+    vs, body = split_forall(goal.concl)
+    others = tuple(v for v in vs if v not in xs)
+    dts = [table.datatype_of(x.sort) for x in xs]
+    n_cases = 1
+    for dt in dts:
+        n_cases *= len(dt.ctors)
+    if n_cases > MAX_SCHEME_CASES:
+        raise StepError(f"induct: {n_cases} cases (more than {MAX_SCHEME_CASES})")
+    supply = _fresh(goal)
+    out = []
+    for ctors in itertools.product(*(dt.ctors for dt in dts)):
+        fields_of, inst = [], {}
+        for x, ctor in zip(xs, ctors):
+            fs = tuple(Var(supply.fresh(_field_base(sel, s)), s) for sel, s in ctor.fields)
+            fields_of.append(fs)
+            inst[x] = App(ctor.name, fs, x.sort)
+        ihs = []
+        for i, x in enumerate(xs):
+            later = xs[i + 1:]
+            prefix = {xs[j]: inst[xs[j]] for j in range(i)}
+            for f in fields_of[i]:
+                if f.sort == x.sort:
+                    ihs.append(forall(others + later, substitute(body, {**prefix, x: f})))
+        concl = forall(others, substitute(body, inst))
+        fixed = tuple(f for fs in fields_of for f in fs)
+        out.append(Goal(goal.theory, concl, goal.hyps + tuple(ihs), goal.fixed + fixed))
+    return tuple(out)
+
+
+@lru_cache(maxsize=64)
+def _terminating_functions(theory) -> frozenset[str]:
+    """Defined functions whose termination the termination analysis establishes (every
+    member of a group it proves terminating, and every non-recursive one)."""
+    from ..termination import check_theory
+
+    results = iter(check_theory(theory))
+    out = set()
+    for group in theory.defs:
+        if not any(f.recursive for f in group):
+            out.update(f.name for f in group)
+            continue
+        r = next(results, None)
+        if r is not None and r.terminating:
+            out.update(f.name for f in group)
+    return frozenset(out)
+
+
+def function_terminates(theory, name: str) -> bool:
+    """Whether the termination analysis establishes that ``name`` terminates."""
+    return name in _terminating_functions(theory)
+
+
+def _fun_induct(goal: Goal, fn: str, names: tuple[str, ...]) -> tuple[Goal, ...]:
+    """Induction following the recursion of the function ``fn`` on the variables ``x1..xn``
+    (its arguments, in order).
+
+    The cases are the leaves of ``fn``'s pattern-match tree on its parameters (a match on a
+    parameter, or on a field bound by an earlier match, splits into one case per constructor,
+    first matching pattern wins, so the cases are exhaustive and disjoint), each with fresh
+    fixed fields: conclusion ``∀ others. B[x̄ := case terms]``.  Every call ``fn(ā)`` in a
+    leaf's body that is outside binders gives the hypothesis ``∀ others. c → B[x̄ := ā]``,
+    ``c`` the conjunction of the conditions guarding the call (``ite``, ``and``, ``or``,
+    ``=>``); calls under other binders or under a match on another term give none.
+    Sound because ``fn`` terminates (established by the termination analysis): its call
+    relation — ``ā`` before ``x̄`` whenever ``fn(x̄)`` calls ``fn(ā)`` with ``c`` true — is
+    well founded, and each hypothesis is the goal at a predecessor in it (guards only weaken
+    a hypothesis)."""
+    fd = goal.theory.fundef(fn)
+    if fd is None:
+        raise StepError(f"finduct: {fn!r} is not a defined function")
+    if len(names) != len(fd.params):
+        raise StepError(f"finduct: {fn} takes {len(fd.params)} arguments, got {len(names)}")
+    goal, xs = _induct_vars(goal, names, "finduct", datatypes=False)
+    for x, p in zip(xs, fd.params):
+        if x.sort != p.sort:
+            raise StepError(f"finduct: {x.name} has sort {x.sort}, {fn} expects {p.sort}")
+    if not function_terminates(goal.theory, fn):
+        raise StepError(f"finduct: termination of {fn} is not established")
+    table = symbol_table(goal.theory)
+    vs, body = split_forall(goal.concl)
+    others = tuple(v for v in vs if v not in xs)
+    supply = _fresh(goal)
+    created: list[Var] = list(xs)
+    leaves = []
+    stack = [(fd.body, dict(zip(fd.params, xs)), {x: x for x in xs}, frozenset(xs))]
+    while stack:
+        t, rho, theta, splittable = stack.pop()
+        v = rho.get(t.scrutinee) if isinstance(t, Match) and isinstance(t.scrutinee, Var) \
+            else None
+        dt = table.datatype_of(v.sort) if isinstance(v, Var) and v in splittable else None
+        if dt is None:
+            leaves.append((theta, _guarded_calls(t, fn, rho)))
+            if len(leaves) + len(stack) > MAX_SCHEME_CASES:
+                raise StepError(f"finduct: more than {MAX_SCHEME_CASES} cases")
+            continue
+        for ctor in reversed(dt.ctors):
+            case = next((c for c in t.cases if isinstance(c.pattern, PatVar)
+                         or c.pattern.ctor == ctor.name), None)
+            if case is None:
+                raise StepError(f"finduct: the match in {fn} has no case for {ctor.name}")
+            fields = tuple(Var(supply.fresh(_field_base(sel, s)), s) for sel, s in ctor.fields)
+            created.extend(fields)
+            inst = App(ctor.name, fields, v.sort)
+            sub = {v: inst}
+            rho2 = {k: substitute(val, sub) for k, val in rho.items()}
+            theta2 = {k: substitute(val, sub) for k, val in theta.items()}
+            if isinstance(case.pattern, PatCon):
+                if len(case.pattern.vars) != len(fields):
+                    raise StepError(f"finduct: pattern arity mismatch for {ctor.name}")
+                rho2.update(zip(case.pattern.vars, fields))
+            elif case.pattern.var is not None:
+                rho2[case.pattern.var] = inst
+            stack.append((case.body, rho2, theta2, (splittable - {v}) | frozenset(fields)))
+    out = []
+    for theta, calls in reversed(leaves):
+        ihs = []
+        for conds, args in calls:
+            concl_ih = substitute(body, dict(zip(xs, args)))
+            ih = forall(others, implies(and_(*conds), concl_ih) if conds else concl_ih)
+            if ih not in ihs:
+                ihs.append(ih)
+        range_vars = set()
+        for val in theta.values():
+            range_vars |= free_vars(val)
+        fixed = tuple(u for u in created if u in range_vars)
+        out.append(Goal(goal.theory, forall(others, substitute(body, theta)),
+                        goal.hyps + tuple(ihs), goal.fixed + fixed))
+    return tuple(out)
+
+
+def _guarded_calls(t: Term, fn: str, rho: dict) -> list[tuple[tuple[Term, ...], tuple]]:
+    """Calls ``fn(ā)`` in ``t`` outside binders and matches, with their guards, both mapped
+    through ``rho`` (calls mentioning variables not in ``rho`` are left out)."""
+    out = []
+    stack = [(t, ())]
+    while stack:
+        s, conds = stack.pop()
+        if isinstance(s, App):
+            a = s.args
+            if s.fn == "ite" and len(a) == 3:
+                stack += [(a[0], conds), (a[1], conds + (a[0],)),
+                          (a[2], conds + (not_(a[0]),))]
+                continue
+            if s.fn in ("and", "or", "=>") and s.sort == BOOL:
+                for i, arg in enumerate(a):
+                    before = a[:i]
+                    if s.fn == "and":
+                        g = before
+                    elif s.fn == "or":
+                        g = tuple(not_(b) for b in before)
+                    else:  # (=> a1 .. an): ai is evaluated under a1 .. a(i-1)
+                        g = before
+                    stack.append((arg, conds + g))
+                continue
+            stack += [(arg, conds) for arg in a]
+            if s.fn == fn:
+                terms = conds + a
+                if all(free_vars(x) <= rho.keys() and not _has_binder(x) for x in terms):
+                    out.append((tuple(substitute(c, rho) for c in conds),
+                                tuple(substitute(x, rho) for x in a)))
+        elif isinstance(s, Match):
+            stack.append((s.scrutinee, conds))
+        elif isinstance(s, HoApp):
+            stack += [(s.fn, conds)] + [(arg, conds) for arg in s.args]
+    return out
+
+
+def _has_binder(t: Term) -> bool:
+    return any(isinstance(s, (Quant, Lambda, Let, Match)) for s in subterms(t))

@@ -49,8 +49,14 @@ def cmd_prove(args) -> int:
     from .prover.render import render_result
     from .prover.verify import Checker, VerdictCache
 
+    if getattr(args, "overseer", "H") == "human":
+        from .human import require_tty
+
+        require_tty()
     problem = parse_file(args.file)
     sortcheck_problem(problem)
+    if getattr(args, "overseer", "H") == "human":
+        return _prove_human(args, problem)
     cfg = ProverConfig(budget_s=args.budget, solver=args.solver,
                        leaf_timeout_s=args.leaf_timeout)
     from contextlib import ExitStack
@@ -70,12 +76,52 @@ def cmd_prove(args) -> int:
         from .prover.proof import export_graph, proof_graph
 
         export_graph(proof_graph(result.proof, result.lemmas), args.graph)
+    if getattr(args, "html", None):
+        from .report.html import write_proof_report
+        from .report.tree import result_tree
+
+        write_proof_report(args.html, args.file, result_tree(result), problem)
     if args.json:
         from .prover.render import result_json
 
         print(json.dumps(result_json(args.file, result)))
     else:
         print(render_result(args.file, result))
+    return 0
+
+
+def _prove_human(args, problem) -> int:
+    """``prove --overseer human``: a person drives an interactive session (see ida_ns.human)."""
+    from .human import prove_interactively
+    from .prover.render import render_tree
+    from .session import ProofSession
+
+    proxy = None
+    if getattr(args, "proxy", None):
+        from .proxy.model import Proxy
+
+        proxy = Proxy.load(args.proxy)
+    with ProofSession(problem, solver=args.solver, leaf_timeout_s=max(args.leaf_timeout, 1.0),
+                      workers=args.workers) as session:
+        finished = prove_interactively(session, proxy=proxy, auto_budget_s=args.budget)
+        if getattr(args, "html", None):
+            from .report.html import write_proof_report
+
+            write_proof_report(args.html, args.file, {
+                "status": "proved" if finished else "unknown",
+                "reason": "" if finished else "unfinished interactive proof",
+                "tree": session.tree(), "session_log": session.log[-500:]}, problem)
+        if not finished:
+            print(f"{args.file}: unknown (interactive proof unfinished: "
+                  f"{len(session.goals)} open goal(s)); no certificate written")
+            return 0
+        proof = session.proof()
+        print(f"{args.file}: proved interactively")
+        print("proof:")
+        print("\n".join(render_tree(proof, {}, "  ")))
+        if args.cert:
+            session.save_certificate(args.cert)
+            print(f"certificate: {args.cert} (check it with: ida-ns check-proof {args.cert})")
     return 0
 
 
@@ -105,7 +151,20 @@ def cmd_run(args) -> int:
     from .ida import RunConfig, run
 
     cfg = RunConfig.from_args(args)
+    if getattr(cfg, "overseer", "H") == "human":
+        from .human import require_tty
+
+        require_tty()
     run(cfg)
+    return 0
+
+
+def cmd_report(args) -> int:
+    from .report.html import write_run_report
+
+    info = write_run_report(Path(args.run), Path(args.output))
+    print(f"report: {args.output} ({info['problems']} problems, {info['rounds']} rounds, "
+          f"audit {info['audit']})")
     return 0
 
 
@@ -154,6 +213,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--cert", help="write a proof certificate (JSON) here")
     c.add_argument("--graph", help="export the proof graph (.graphml or .json)")
     c.add_argument("--cache", help="on-disk verdict cache (JSON lines)")
+    c.add_argument("--html", help="write a self-contained HTML report of the proof here")
+    c.add_argument("--overseer", choices=("H", "human"), default="H",
+                   help="who decides the steps: H (automatic search) or human (you, at the "
+                        "terminal, with H and the proxy advising; needs a TTY)")
+    c.add_argument("--proxy", help="with --overseer human: a proxy directory whose top-k "
+                                   "steps are shown as suggestions")
     c.set_defaults(fn=cmd_prove)
 
     c = sub.add_parser("check-proof", help="re-verify a proof certificate independently")
@@ -181,6 +246,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_run_arguments(c)
     c.set_defaults(fn=cmd_run)
+
+    c = sub.add_parser("report", help="a self-contained HTML report of a run")
+    c.add_argument("run", help="run directory")
+    c.add_argument("-o", "--output", default="report.html", help="HTML file to write")
+    c.set_defaults(fn=cmd_report)
 
     c = sub.add_parser("proxies", help="list the proxy generations of a run")
     c.add_argument("run")

@@ -137,6 +137,9 @@ def amplify(r: int, train, proxy, checker, cfg: RunConfig, run_dir: Path, audit)
         record = {"round": r, "problem": sp.id, "status": result.status, "label": sp.label,
                   "pairs": pairs, "stats": stats, "time_s": round(result.time_s, 3),
                   "false_nodes": _false_nodes(result, checker) if result.proof else 0}
+        from .report.tree import result_tree
+
+        record["report"] = result_tree(result)  # the proof tree for `ida-ns report`
         append_line_durable(run_dir / "traces.jsonl", json.dumps(record))
         audit.append("trace", {"round": r, "problem": sp.id, "status": result.status,
                                "pairs": len(pairs)})
@@ -148,10 +151,17 @@ def _policy_factory(proxy, cfg: RunConfig, r: int):
     from .prover.overseer import Overseer
 
     if cfg.no_proxy or proxy is None:
-        return None  # prove_problem's default: H with theory exploration
-    return lambda conjectures: EscalatingPolicy(
-        proxy, Overseer(conjectures=conjectures), k=cfg.k, threshold=cfg.threshold,
-        seed=cfg.seed + r, drop_direct=not cfg.no_verify)
+        inner = None  # prove_problem's default: H with theory exploration
+    else:
+        def inner(conjectures):
+            return EscalatingPolicy(proxy, Overseer(conjectures=conjectures), k=cfg.k,
+                                    threshold=cfg.threshold, seed=cfg.seed + r,
+                                    drop_direct=not cfg.no_verify)
+    if getattr(cfg, "overseer", "H") == "human":  # a person decides (ida_ns.human)
+        from .human import human_policy_factory
+
+        return human_policy_factory(inner, cfg)
+    return inner
 
 
 # ============================================================================= EVALUATE

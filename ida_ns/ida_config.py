@@ -39,6 +39,11 @@ class RunConfig:
                 "signal"})
     epochs: int = field(default=30, metadata={"help": "distillation epochs per round"})
     seed: int = field(default=0, metadata={"help": "random seed"})
+    overseer: str = field(default="H", metadata={
+        "help": "who decides steps in amplification: H, or human (asked at the terminal for "
+                "up to --human-budget goals; needs a TTY)"})
+    human_budget: int = field(default=20, metadata={
+        "help": "with --overseer human: goals a person decides in the whole run"})
     tiny: bool = field(default=False, metadata={
         "help": "a very small run (few problems, tiny model) for tests and smoke checks"})
 

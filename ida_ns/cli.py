@@ -151,9 +151,12 @@ def cmd_run(args) -> int:
     from .ida import RunConfig, run
 
     cfg = RunConfig.from_args(args)
+    if getattr(cfg, "overseer", "H") not in ("H", "human"):
+        raise IdaNsError(f"--overseer must be H or human, got {cfg.overseer!r}")
     if getattr(cfg, "overseer", "H") == "human":
-        from .human import require_tty
+        from .human import HumanBudget, require_tty
 
+        HumanBudget(cfg.human_budget)  # validates the budget
         require_tty()
     run(cfg)
     return 0

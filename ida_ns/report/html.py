@@ -177,13 +177,22 @@ def render_page(title: str, static_html: str, payload: dict) -> str:
                    re.split(r"(__TITLE__|__STATIC__|__DATA__|__GENERATED__)", PAGE))
 
 
-def write_run_report(run_dir: Path, out: Path) -> dict:
+def _write(out, text: str) -> None:
+    import os
+
     from ..storage import atomic_write_text
 
+    atomic_write_text(out, text)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(out, 0o666 & ~umask)  # a report is for reading: the usual file mode
+
+
+def write_run_report(run_dir: Path, out: Path) -> dict:
     data = load_run(run_dir)
     static = (_summary(data) + kpi_section(data) + lineage_section(data) + audit_section(data))
     payload = {"kind": "run", "problems": data.problems}
-    atomic_write_text(out, render_page(f"ida-ns run {Path(run_dir).name}", static, payload))
+    _write(out, render_page(f"ida-ns run {Path(run_dir).name}", static, payload))
     a = data.audit
     audit = ("absent" if a.get("ok") is None else
              f"ok up to record {a['records']}" if a["ok"] else f"broken at {a.get('broken_at')}")
@@ -193,14 +202,12 @@ def write_run_report(run_dir: Path, out: Path) -> dict:
 def write_proof_report(out, file: str, record: dict, problem=None) -> None:
     """One problem's proof (``prove --html``): ``record`` is a report tree record
     (:func:`ida_ns.report.tree.result_tree`, or an interactive session's)."""
-    from ..storage import atomic_write_text
-
     static = (f'<p class="summary">{escape(str(file))}: {escape(str(record.get("status")))}'
               + (f' — {escape(str(record.get("reason")))}' if record.get("reason") else "")
               + "</p>")
     payload = {"kind": "proof", "problems": [{"id": str(file), "label": None,
                                               "attempts": [dict(record, round=None)]}]}
-    atomic_write_text(out, render_page(f"ida-ns proof {Path(str(file)).name}", static, payload))
+    _write(out, render_page(f"ida-ns proof {Path(str(file)).name}", static, payload))
 
 
 PAGE = r"""<!DOCTYPE html>

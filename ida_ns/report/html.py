@@ -206,7 +206,9 @@ def write_proof_report(out, file: str, record: dict, problem=None) -> None:
               + (f' — {escape(str(record.get("reason")))}' if record.get("reason") else "")
               + "</p>")
     payload = {"kind": "proof", "problems": [{"id": str(file), "label": None,
-                                              "attempts": [dict(record, round=None)]}]}
+                                              "attempts": [{"round": None,
+                                                            "status": record.get("status"),
+                                                            "report": record}]}]}
     _write(out, render_page(f"ida-ns proof {Path(str(file)).name}", static, payload))
 
 

@@ -233,3 +233,17 @@ def test_human_policy_after_its_budget_is_automatic():
     assert props and all(x.source == "H" for x in props) and out.getvalue() == ""
     with pytest.raises(Exception, match="human-budget"):
         HumanBudget(-1)
+
+
+def test_readme_session_example_runs_as_written(tmp_path, monkeypatch):
+    import re
+
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text()
+    m = re.search(r"```python\n(from ida_ns\.session.*?)```", readme, re.S)
+    assert m, "README lost its session example"
+    code = m.group(1).replace('"tests/data/', repr(str(root / "tests" / "data"))[:-1] + '/')
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "README.md", "exec"), {})
+    rep = check_certificate(tmp_path / "plus_comm.json")
+    assert rep.ok, rep.render()

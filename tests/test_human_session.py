@@ -242,7 +242,7 @@ def test_readme_session_example_runs_as_written(tmp_path, monkeypatch):
     readme = (root / "README.md").read_text()
     m = re.search(r"```python\n(from ida_ns\.session.*?)```", readme, re.S)
     assert m, "README lost its session example"
-    code = m.group(1).replace('"tests/data/', repr(str(root / "tests" / "data"))[:-1] + '/')
+    code = m.group(1).replace('"tests/data/', '"' + str(root / "tests" / "data") + "/")
     monkeypatch.chdir(tmp_path)
     exec(compile(code, "README.md", "exec"), {})
     rep = check_certificate(tmp_path / "plus_comm.json")

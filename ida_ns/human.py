@@ -58,6 +58,13 @@ class Suggestion:
     error: str = ""  # the step did not parse (shown, not offered)
 
 
+def printable(text: str) -> str:
+    """``text`` with control characters (escape sequences from a proxy's output, say) shown as
+    escapes, so nothing printed can drive the terminal; newlines are kept."""
+    return "\n".join("".join(c if c.isprintable() else repr(c)[1:-1] for c in line)
+                     for line in str(text).split("\n"))
+
+
 class Terminal:
     """Line-based terminal I/O (a real TTY in use; any text streams in tests)."""
 
@@ -66,7 +73,7 @@ class Terminal:
         self.stdout = stdout or sys.stdout
 
     def say(self, text: str = "") -> None:
-        self.stdout.write(text + "\n")
+        self.stdout.write(printable(text) + "\n")
         self.stdout.flush()
 
     def ask(self, prompt: str) -> str | None:
@@ -276,7 +283,9 @@ class HumanBudget:
         if n < 0:
             raise HumanOverseerError(f"--human-budget must be >= 0, got {n}")
         self.left = n
-        self.asked = 0
+        self.asked = 0  # steps a person chose
+        self.prompts = 0  # times a person was asked (choices and deferrals)
+        self.answers: dict[str, str | None] = {}  # goal key -> chosen step text (None: defer)
 
 
 class HumanPolicy:
@@ -298,8 +307,16 @@ class HumanPolicy:
 
     def propose(self, goal: Goal, depth: int) -> list[Proposal]:
         props = list(self.inner.propose(goal, depth))
+        key = goal.key()
+        if key in self.budget.answers:  # asked before (an earlier attempt at this problem)
+            text = self.budget.answers[key]
+            if text is None:
+                return props
+            return [Proposal(parse_step(text, goal), text, 0.0, "human")] + [
+                p for p in props if p.text != text]
         if self.budget.left <= 0:
             return props
+        self.budget.prompts += 1
         from .policies import top_probability
 
         sugg = [Suggestion(p.text, "proxy" if p.source == "proxy" else "H",
@@ -315,6 +332,7 @@ class HumanPolicy:
                 return props
             answer = answer.strip()
             if answer in ("", "h", "a"):
+                self.budget.answers[key] = None
                 return props  # defer: the wrapped policy decides
             if answer == "u":
                 self.term.say("undo is not available inside a running search; "
@@ -335,6 +353,7 @@ class HumanPolicy:
                 continue
             self.budget.left -= 1
             self.budget.asked += 1
+            self.budget.answers[key] = text
             self.term.say(f"proposed {text!r} (the gate checks it as any other step)")
             return [Proposal(step, text, 0.0, "human")] + [p for p in props if p.text != text]
 
@@ -352,6 +371,23 @@ class HumanPolicy:
                       "counterexample: " + ", ".join(f"{k} = {v}" for k, v in cex))
 
 
+def prove_with_human(problem, checker, config, policy=None, **kw):
+    """``prove_problem`` for a run with a human overseer.  A person's thinking time must not
+    eat the search's wall budget: when an attempt asked a person anything and ended unknown,
+    the problem is attempted again, and the recorded answers are proposed at once (no
+    waiting) — until an attempt asks nothing new (at most 6 attempts)."""
+    from .prover.prover import prove_problem
+
+    budget = getattr(policy, "human_budget", None)
+    res = None
+    for _ in range(6):
+        before = budget.prompts if budget is not None else 0
+        res = prove_problem(problem, checker, config, policy=policy, **kw)
+        if res.status != "unknown" or budget is None or budget.prompts == before:
+            return res
+    return res
+
+
 _BUDGETS: dict[str, HumanBudget] = {}
 
 
@@ -367,9 +403,10 @@ def human_policy_factory(inner_factory, cfg):
             conjectures=conjectures)
         return HumanPolicy(inner, budget)
 
+    make.human_budget = budget  # for prove_with_human
     return make
 
 
-__all__ = ["HumanPolicy", "HumanBudget", "HumanOverseerError", "Terminal", "Suggestion",
+__all__ = ["HumanPolicy", "HumanBudget", "prove_with_human", "printable", "HumanOverseerError", "Terminal", "Suggestion",
            "prove_interactively", "require_tty", "suggestions", "human_policy_factory",
            "replay"]

@@ -128,10 +128,13 @@ def amplify(r: int, train, proxy, checker, cfg: RunConfig, run_dir: Path, audit)
         problem = sp.problem()
         library = libraries.setdefault(sp.theory_path, LemmaLibrary())
         policy = _policy_factory(proxy, cfg, r)
-        result = prove_problem(problem, checker, pcfg, policy=policy, library=library,
-                               proved_cache=proved_cache,
-                               accept_unverified=cfg.no_verify,
-                               on_event=lambda kind, data: audit.append(kind, data))
+        prove = prove_problem
+        if getattr(cfg, "overseer", "H") == "human":  # a person's thinking time is not budget
+            from .human import prove_with_human as prove
+        result = prove(problem, checker, pcfg, policy=policy, library=library,
+                       proved_cache=proved_cache,
+                       accept_unverified=cfg.no_verify,
+                       on_event=lambda kind, data: audit.append(kind, data))
         pairs = proof_pairs(result.proof, result.lemmas) if result.proof is not None else []
         stats = result.stats.as_dict() if result.stats else {}
         record = {"round": r, "problem": sp.id, "status": result.status, "label": sp.label,

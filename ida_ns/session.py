@@ -129,7 +129,7 @@ class ProofSession:
     solver pool unless a :class:`Checker` is given)."""
 
     def __init__(self, problem: Problem, checker: Checker | None = None, *, solver: str = "z3",
-                 leaf_timeout_s: float = 2.0, workers: int = 1, auto_close: bool = True,
+                 leaf_timeout_s: float = 1.0, workers: int = 1, auto_close: bool = True,
                  check_theory: bool = True):
         self.problem = problem
         self.solver = checker.solver if checker is not None else solver

@@ -132,3 +132,45 @@ def test_run_rejects_a_bad_overseer_and_budget(tmp_path):
                             str(tmp_path / "r"), *extra], stdin=subprocess.DEVNULL,
                            capture_output=True, text=True, env=_env(), timeout=120)
         assert r.returncode != 0 and msg in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux not installed")
+def test_run_with_a_human_overseer_records_human_steps(tmp_path):
+    """``ida-ns run --overseer human`` at a real terminal: the person's steps reach the trace,
+    the audit log and the report, even though they took longer than the problem budget."""
+    pytest.importorskip("torch")
+    run, done = tmp_path / "run", tmp_path / "done"
+    cmd = (f"{shlex.quote(sys.executable)} -m ida_ns.cli run --tiny --rounds 0 --epochs 1 "
+           f"--workers 1 --overseer human --human-budget 2 --out {shlex.quote(str(run))}"
+           f"; echo EXIT=$? > {shlex.quote(str(done))}; sleep 60")
+    t = Tmux(cmd, tmp_path)
+    try:
+        t.wait(lambda s: s.count("step> ") >= 1, "the first question", timeout=300)
+        time.sleep(4)  # think for longer than the problem's 2.5 s budget
+        t.type("c")
+        t.wait(lambda s: "counterexample" in s, "the counterexample search")
+        t.type("1")
+        t.wait(lambda s: s.count("step> ") >= 3, "the second question", timeout=300)
+        time.sleep(3)
+        t.type("h")  # defer to H: no budget used
+        t.wait(lambda s: s.count("step> ") >= 4, "the third question", timeout=300)
+        t.type("q")  # the rest is automatic
+        t.wait(lambda s: done.exists(), "the run to end", timeout=600)
+        assert done.read_text().strip() == "EXIT=0", t.screen()[-3000:]
+    finally:
+        t.close()
+    traces = [json.loads(l) for l in (run / "traces.jsonl").read_text().splitlines()]
+    first = traces[0]
+    assert first["status"] == "proved", first
+    assert first["stats"]["proposed"].get("human") == 1
+    assert first["report"]["tree"]["source"] == "human"
+    audit = (run / "audit.jsonl").read_text()
+    assert '"source":"human"' in audit.replace(" ", "")
+    from ida_ns.report.html import write_run_report
+    from ida_ns.report.rundata import load_run
+
+    assert load_run(run).human[0]["human_steps"] == 1
+    write_run_report(run, tmp_path / "r.html")
+    page = (tmp_path / "r.html").read_text()
+    assert "human-override frequency" in page and '"source":"human"' in page

@@ -69,7 +69,11 @@ def cmd_prove(args) -> int:
         if args.strong != "none":
             sp = stack.enter_context(_pool(args.strong, cfg.strong_s, workers=1))
             strong = (args.strong, sp.prove_many)
-        result = prove_problem(problem, checker, cfg, strong=strong)
+        from .report.recorder import SearchRecorder
+
+        with SearchRecorder(checker) as rec:  # what the search tried, for --html
+            result = prove_problem(problem, checker, cfg, strong=strong,
+                                   on_event=rec.wrap(None))
     if args.cert and result.proof is not None:
         save_certificate(args.cert, problem, result, args.solver)
     if args.graph and result.proof is not None:
@@ -80,7 +84,7 @@ def cmd_prove(args) -> int:
         from .report.html import write_proof_report
         from .report.tree import result_tree
 
-        write_proof_report(args.html, args.file, result_tree(result), problem)
+        write_proof_report(args.html, args.file, result_tree(result, rec), problem)
     if args.json:
         from .prover.render import result_json
 

@@ -131,18 +131,20 @@ def amplify(r: int, train, proxy, checker, cfg: RunConfig, run_dir: Path, audit)
         prove = prove_problem
         if getattr(cfg, "overseer", "H") == "human":  # a person's thinking time is not budget
             from .human import prove_with_human as prove
-        result = prove(problem, checker, pcfg, policy=policy, library=library,
-                       proved_cache=proved_cache,
-                       accept_unverified=cfg.no_verify,
-                       on_event=lambda kind, data: audit.append(kind, data))
+        from .report.recorder import SearchRecorder
+        from .report.tree import result_tree
+
+        with SearchRecorder(checker) as rec:  # what was tried, for `ida-ns report`
+            result = prove(problem, checker, pcfg, policy=policy, library=library,
+                           proved_cache=proved_cache,
+                           accept_unverified=cfg.no_verify,
+                           on_event=rec.wrap(lambda kind, data: audit.append(kind, data)))
         pairs = proof_pairs(result.proof, result.lemmas) if result.proof is not None else []
         stats = result.stats.as_dict() if result.stats else {}
         record = {"round": r, "problem": sp.id, "status": result.status, "label": sp.label,
                   "pairs": pairs, "stats": stats, "time_s": round(result.time_s, 3),
                   "false_nodes": _false_nodes(result, checker) if result.proof else 0}
-        from .report.tree import result_tree
-
-        record["report"] = result_tree(result)  # the proof tree for `ida-ns report`
+        record["report"] = result_tree(result, rec)  # the proof tree for `ida-ns report`
         append_line_durable(run_dir / "traces.jsonl", json.dumps(record))
         audit.append("trace", {"round": r, "problem": sp.id, "status": result.status,
                                "pairs": len(pairs)})

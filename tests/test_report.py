@@ -117,3 +117,42 @@ def test_proof_report_of_a_result(tmp_path):
     write_proof_report(out, "f.smt2", rec)
     page = out.read_text()
     assert "f.smt2: refuted" in page and _data(page)["kind"] == "proof"
+
+
+def test_search_recorder_records_without_changing_decisions(tmp_path):
+    from solvers.pool import SolverPool
+
+    from ida_ns.logic.parser import parse_file
+    from ida_ns.prover.goal import Goal
+    from ida_ns.prover.prover import ProverConfig, prove_problem
+    from ida_ns.prover.steps import parse_step
+    from ida_ns.prover.verify import Checker, Rejected
+    from ida_ns.report.recorder import SearchRecorder
+    from ida_ns.report.tree import result_tree
+
+    problem = parse_file(ROOT / "tests" / "data" / "rev_rev.smt2")
+    with SolverPool("z3", workers=1, timeout_s=0.5) as pool:
+        checker = Checker.from_pool(pool, leaf_timeout_s=0.3)
+        goal = Goal(problem.theory, problem.goal)
+        bad = parse_step("lemma (forall ((xs list)) (= (rev xs) xs))", goal)
+        plain = checker.gate(goal, bad)
+        with SearchRecorder(checker) as rec:
+            assert checker.gate(goal, bad) == plain and isinstance(plain, Rejected)
+            res = prove_problem(problem, checker, ProverConfig(budget_s=1.5, explore=False),
+                                on_event=rec.wrap(None))
+        assert "gate" not in checker.__dict__ and "close_leaves" not in checker.__dict__
+    assert res.status == "unknown"  # rev (rev xs) = xs needs a lemma
+    rec_json = result_tree(res, rec)
+    ex = rec_json["explored"]
+    assert ex["goal"] == "(forall ((xs list)) (= (rev (rev xs)) xs))"
+    assert ex["rejected"][0]["cex"] and "counterexample" in ex["rejected"][0]["reason"]
+    steps = [a["step"] for a in ex["alternatives"]]
+    assert "induct xs" in steps
+    nodes, stack = [], [ex]
+    while stack:
+        n = stack.pop()
+        nodes.append(n)
+        for a in n.get("alternatives", []):
+            stack.extend(a["children"])
+    assert any(n["step"] is None for n in nodes)  # open leaves
+    assert any(n["step"] == "direct" and n["solver"] == "z3" for n in nodes)  # closed ones

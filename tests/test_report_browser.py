@@ -119,6 +119,22 @@ def test_proof_report_from_prove_html(browser, tmp_path):
     assert browser.errors == [], browser.errors
 
 
+def test_unknown_proof_report_shows_open_leaves(browser, tmp_path):
+    out = tmp_path / "rev.html"
+    _cli("prove", ROOT / "tests" / "data" / "rev_rev.smt2", "--strong", "none", "--budget",
+         "2", "--html", out, cwd=tmp_path)
+    browser.errors.clear()
+    browser.open(out.as_uri())
+    browser.wait_for(READY)
+    browser.wait_for("document.querySelector('#detail details') !== null")
+    for _ in range(3):  # open every node, level by level (children are built on opening)
+        browser.eval("document.querySelectorAll('#detail details').forEach(d => d.open = true)")
+    text = browser.eval("document.getElementById('detail').innerText")
+    assert "what the search tried" in text and "induct xs" in text
+    assert browser.eval("document.querySelectorAll('#detail .b-open').length") >= 1
+    assert browser.errors == [], browser.errors
+
+
 def test_hostile_run_text_stays_text_in_the_browser(browser, tmp_path):
     import json
 

@@ -329,7 +329,11 @@ function nodeBody(n, box){
 function treeNode(n, open){
   const d=document.createElement("details");
   const s=document.createElement("summary");
-  if(n.step===null || n.step===undefined){s.appendChild(badge("open"));
+  const alts=n.alternatives||[];
+  if((n.step===null || n.step===undefined) && alts.length){
+    s.appendChild(el("span","goal sg",short(n.goal)+"  "));
+    s.appendChild(el("span","muted",alts.length+" step(s) accepted here, none finished"));}
+  else if(n.step===null || n.step===undefined){s.appendChild(badge("open"));
     s.appendChild(el("span","goal"," "+(n.goal||"?")));}
   else{s.appendChild(el("span","goal sg",short(n.goal)+"  "));
     s.appendChild(el("span","step",n.step)); if(n.source) s.appendChild(badge(n.source));
@@ -338,7 +342,13 @@ function treeNode(n, open){
   d.appendChild(s);
   let built=false;
   function build(){ if(built) return; built=true; const box=el("div","nb"); nodeBody(n, box);
-    d.appendChild(box); (n.children||[]).forEach(c=>d.appendChild(treeNode(c,false)));}
+    d.appendChild(box); (n.children||[]).forEach(c=>d.appendChild(treeNode(c,false)));
+    alts.forEach(a=>{const ad=document.createElement("details"); const as=document.createElement("summary");
+      as.appendChild(el("span","step",a.step)); if(a.source) as.appendChild(badge(a.source));
+      as.appendChild(el("span","muted"," → "+(a.children||[]).length+" subgoal(s)"));
+      ad.appendChild(as); let ab=false; ad.addEventListener("toggle",()=>{ if(ad.open && !ab){ab=true;
+        (a.children||[]).forEach(c=>ad.appendChild(treeNode(c,false)));}});
+      d.appendChild(ad);});}
   d.addEventListener("toggle",()=>{ if(d.open) build(); });
   if(open){ d.open=true; build(); }
   return d;}
@@ -354,6 +364,9 @@ function showAttempt(a, box){
     r.counterexample).map(k=>k+" = "+r.counterexample[k]).join(", ")));}
   if(r.tree){box.appendChild(el("div","muted","proof tree (click a node to open it):"));
     box.appendChild(treeNode(r.tree,true));}
+  else if(r.explored){box.appendChild(el("div","muted","no proof"+(r.reason?" ("+r.reason+")":"")+
+    "; what the search tried (open leaves marked):"));
+    box.appendChild(treeNode(r.explored,true));}
   else if(a.status==="unknown"){box.appendChild(el("div","muted",
     "no proof: the goal stayed open"+(r.reason?" ("+r.reason+")":"")));}
   (r.lemmas||[]).forEach(l=>{box.appendChild(el("div","","lemma "+l.name+": "));

@@ -24,8 +24,10 @@ def goal_fields(goal) -> dict:
             "fixed": [f"{v.name} : {v.sort}" for v in goal.fixed]}
 
 
-def proof_tree(root: ProofNode, lemma_names: dict | None = None) -> dict:
-    """A :class:`ProofNode` tree as JSON nodes (iterative: deep proofs are fine)."""
+def proof_tree(root: ProofNode, lemma_names: dict | None = None, recorder=None) -> dict:
+    """A :class:`ProofNode` tree as JSON nodes (iterative: deep proofs are fine); with a
+    :class:`ida_ns.report.recorder.SearchRecorder`, each node lists the steps the gate
+    rejected on its goal."""
     from ..prover.steps import step_text
 
     lemma_names = lemma_names or {}
@@ -40,6 +42,10 @@ def proof_tree(root: ProofNode, lemma_names: dict | None = None) -> dict:
             d["solver"] = n.solver
             d["time_s"] = round(n.time_s, 4)
             d["uses"] = [lemma_names.get(l, "?") for l in n.step.lemmas]
+        if recorder is not None:
+            rej = recorder.rejected_json(n.goal.key())
+            if rej:
+                d["rejected"] = rej
         d["children"] = []
         for c in n.children:
             cd: dict = {}
@@ -48,7 +54,7 @@ def proof_tree(root: ProofNode, lemma_names: dict | None = None) -> dict:
     return out
 
 
-def result_tree(result) -> dict:
+def result_tree(result, recorder=None) -> dict:
     """A prover result (``ProveResult``) as the report's per-problem record: status, proof
     tree, lemmas (named L0, L1, ... as in the certificate), rejections, counterexample."""
     from ..logic.printer import print_term
@@ -63,11 +69,15 @@ def result_tree(result) -> dict:
     lemmas = getattr(result, "lemmas", None) or {}
     names = _lemma_names(result)
     if result.proof is not None:
-        out["tree"] = proof_tree(result.proof, names)
+        out["tree"] = proof_tree(result.proof, names, recorder)
         out["lemmas"] = [{"name": names[l], "formula": _clip(print_term(l)),
-                          "tree": proof_tree(p, names)} for l, p in lemmas.items()]
+                          "tree": proof_tree(p, names, recorder)} for l, p in lemmas.items()]
+    elif recorder is not None and isinstance(v, Unknown):
+        explored = recorder.explored()
+        if explored is not None:
+            out["explored"] = explored  # what the search tried; open leaves have step None
     stats = getattr(result, "stats", None)
-    if stats is not None and getattr(stats, "rejections", None):
+    if recorder is None and stats is not None and getattr(stats, "rejections", None):
         out["rejected"] = [{"step": t, "reason": r} for t, r in stats.rejections[:50]]
     return out
 

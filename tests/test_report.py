@@ -112,7 +112,8 @@ def test_proof_report_of_a_result(tmp_path):
     from ida_ns.verdict import Refuted
 
     rec = result_tree(ProveResult(Refuted((("xs", "(cons Z nil)"),), solver="testing")))
-    assert rec == {"status": "refuted", "counterexample": {"xs": "(cons Z nil)"}}
+    assert rec == {"status": "refuted", "time_s": 0.0,
+                   "counterexample": {"xs": "(cons Z nil)"}}
     out = tmp_path / "p.html"
     write_proof_report(out, "f.smt2", rec)
     page = out.read_text()

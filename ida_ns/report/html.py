@@ -208,6 +208,7 @@ def write_proof_report(out, file: str, record: dict, problem=None) -> None:
     payload = {"kind": "proof", "problems": [{"id": str(file), "label": None,
                                               "attempts": [{"round": None,
                                                             "status": record.get("status"),
+                                                            "time_s": record.get("time_s"),
                                                             "report": record}]}]}
     _write(out, render_page(f"ida-ns proof {Path(str(file)).name}", static, payload))
 
@@ -291,7 +292,7 @@ function row(p){
   tr.appendChild(el("td","st-"+(a.status||"none"),a.status||"-"));
   tr.appendChild(el("td","",(p.attempts||[]).map(x=>x.round).filter(x=>x!==null&&x!==undefined).join(",")||"-"));
   tr.appendChild(el("td","",srcText(a)));
-  tr.appendChild(el("td","",a.time_s!==undefined?a.time_s:"-"));
+  tr.appendChild(el("td","",a.time_s!=null?a.time_s:"-"));
   tr.addEventListener("click",()=>{document.querySelectorAll("#problems tr.sel").forEach(
     x=>x.classList.remove("sel")); tr.classList.add("sel"); showProblem(p);});
   return tr;}
@@ -318,7 +319,7 @@ function nodeBody(n, box){
   (n.hyps||[]).forEach((h,i)=>box.appendChild(el("div","goal hyp","H"+i+": "+h)));
   box.appendChild(el("div","goal","⊢ "+(n.goal||"?")));
   const info=[];
-  if(n.solver) info.push("closed by "+n.solver+(n.time_s!==undefined?" in "+n.time_s+"s":""));
+  if(n.solver) info.push("closed by "+n.solver+(n.time_s!=null?" in "+n.time_s+"s":""));
   if(n.uses && n.uses.length) info.push("lemmas used: "+n.uses.join(", "));
   if(n.conf!==undefined && n.conf!==null) info.push("confidence "+n.conf);
   if(info.length) box.appendChild(el("div","muted",info.join(" · ")));
@@ -337,7 +338,7 @@ function treeNode(n, open){
     s.appendChild(el("span","goal"," "+(n.goal||"?")));}
   else{s.appendChild(el("span","goal sg",short(n.goal)+"  "));
     s.appendChild(el("span","step",n.step)); if(n.source) s.appendChild(badge(n.source));
-    if(n.solver) s.appendChild(el("span","muted"," ["+n.solver+(n.time_s!==undefined?" "+n.time_s+"s":"")+"]"));
+    if(n.solver) s.appendChild(el("span","muted"," ["+n.solver+(n.time_s!=null?" "+n.time_s+"s":"")+"]"));
     const k=(n.children||[]).length; if(k) s.appendChild(el("span","muted"," → "+k+" subgoal"+(k>1?"s":"")));}
   d.appendChild(s);
   let built=false;
@@ -357,7 +358,7 @@ function showAttempt(a, box){
   const h=el("div","");
   h.appendChild(el("strong","",(a.round!==null&&a.round!==undefined?"round "+a.round+": ":"")));
   h.appendChild(el("span","st-"+(a.status||r.status||"none"),a.status||r.status||"-"));
-  if(a.time_s!==undefined) h.appendChild(el("span","muted"," in "+a.time_s+"s"));
+  if(a.time_s!=null) h.appendChild(el("span","muted"," in "+a.time_s+"s"));
   if(r.reason) h.appendChild(el("span","muted"," — "+r.reason));
   box.appendChild(h);
   if(r.counterexample){box.appendChild(el("div","cex","counterexample: "+Object.keys(

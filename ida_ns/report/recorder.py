@@ -9,7 +9,9 @@ subgoals, rejected steps with the reason and the counterexample) and who propose
 The recorder wraps the checker's ``gate`` for the duration (an instance attribute, removed on
 exit; the gate's decisions are passed through unchanged) and listens to the search's
 ``amplify`` events for the proposer of each accepted step.  It keeps at most ``max_goals``
-goals, so a long search cannot make a report record unbounded."""
+goals, so a long search cannot make a report record unbounded.  Recorders nest (each puts
+back what it found); a checker shared by concurrent searches would mix their records, so give
+each concurrent search its own checker (or no recorder)."""
 
 from __future__ import annotations
 
@@ -50,13 +52,20 @@ class SearchRecorder:
                 pass
             return verdicts
 
+        d = self.checker.__dict__
+        self._saved = {k: d[k] for k in ("gate", "close_leaves") if k in d}
         self.checker.gate = gate
         self.checker.close_leaves = close_leaves
         return self
 
     def __exit__(self, *exc) -> None:
-        self.checker.__dict__.pop("gate", None)
-        self.checker.__dict__.pop("close_leaves", None)
+        # put back exactly what was there (an outer recorder's wrapper, or nothing)
+        d = self.checker.__dict__
+        for k in ("gate", "close_leaves"):
+            if k in self._saved:
+                d[k] = self._saved[k]
+            else:
+                d.pop(k, None)
 
     def _record_leaves(self, items, verdicts) -> None:
         from ..verdict import Proved

@@ -61,6 +61,8 @@ def result_tree(result, recorder=None) -> dict:
     from ..verdict import Refuted, Unknown
 
     out: dict = {"status": result.status}
+    if isinstance(getattr(result, "time_s", None), (int, float)):
+        out["time_s"] = round(result.time_s, 3)
     v = result.verdict
     if isinstance(v, Unknown):
         out["reason"] = v.reason

@@ -247,3 +247,14 @@ def test_readme_session_example_runs_as_written(tmp_path, monkeypatch):
     exec(compile(code, "README.md", "exec"), {})
     rep = check_certificate(tmp_path / "plus_comm.json")
     assert rep.ok, rep.render()
+
+
+def test_terminal_output_cannot_carry_escape_sequences():
+    from ida_ns.human import Terminal, printable
+
+    assert printable("induct x\n⊢ (= a b)") == "induct x\n⊢ (= a b)"
+    evil = "lemma \x1b]0;owned\x07 \x1b[2J x\r"
+    out = io.StringIO()
+    Terminal(io.StringIO(), out).say(evil)
+    assert "\x1b" not in out.getvalue() and "\x07" not in out.getvalue()
+    assert "\\x1b]0;owned\\x07" in out.getvalue()

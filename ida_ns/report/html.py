@@ -283,7 +283,7 @@ function srcText(a){const r=a.report; let c={};
   else if(a.stats && a.stats.used){c=a.stats.used;}
   return Object.keys(c).sort().map(k=>k+": "+c[k]).join(", ");}
 const hay = P.map(p=>{const a=last(p); let g="";
-  if(a.report && a.report.tree) g=a.report.tree.goal||"";
+  const r=a.report||{}; const t=r.tree||r.explored; if(t) g=t.goal||"";
   return (p.id+" "+(a.status||"")+" "+g).toLowerCase();});
 function row(p){
   const a=last(p); const tr=el("tr","row"); tr.dataset.id=p.id;

@@ -407,6 +407,7 @@ def human_policy_factory(inner_factory, cfg):
     return make
 
 
-__all__ = ["HumanPolicy", "HumanBudget", "prove_with_human", "printable", "HumanOverseerError", "Terminal", "Suggestion",
+__all__ = ["HumanPolicy", "HumanBudget", "prove_with_human", "printable", "HumanOverseerError",
+           "Terminal", "Suggestion",
            "prove_interactively", "require_tty", "suggestions", "human_policy_factory",
            "replay"]

@@ -135,8 +135,8 @@ def amplify(r: int, train, proxy, checker, cfg: RunConfig, run_dir: Path, audit)
         from .report.tree import result_tree
 
         with SearchRecorder(checker) as rec:  # what was tried, for `ida-ns report`
-            result = prove(problem, checker, pcfg, policy=policy, library=library,
-                           proved_cache=proved_cache,
+            result = prove(problem, checker, pcfg, policy=rec.policy(policy),
+                           library=library, proved_cache=proved_cache,
                            accept_unverified=cfg.no_verify,
                            on_event=rec.wrap(lambda kind, data: audit.append(kind, data)))
         pairs = proof_pairs(result.proof, result.lemmas) if result.proof is not None else []

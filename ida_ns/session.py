@@ -250,7 +250,8 @@ class ProofSession:
             return self._rejected(gid, text, source, result.reason, result.counterexample)
         ancestors = {self._nodes[i].goal.key() for i in self.path(gid)}
         if any(g.key() in ancestors for g in result.subgoals):
-            return self._rejected(gid, text, source, "circular: a subgoal repeats an ancestor goal")
+            return self._rejected(gid, text, source,
+                                  "circular: a subgoal repeats an ancestor goal")
         ids = []
         for g in result.subgoals:
             i = len(self._nodes)

@@ -157,3 +157,41 @@ def test_search_recorder_records_without_changing_decisions(tmp_path):
             stack.extend(a["children"])
     assert any(n["step"] is None for n in nodes)  # open leaves
     assert any(n["step"] == "direct" and n["solver"] == "z3" for n in nodes)  # closed ones
+
+
+def test_recorded_proxy_confidence_reaches_the_tree():
+    import math
+
+    from solvers.pool import SolverPool
+
+    from ida_ns.logic.parser import parse_file
+    from ida_ns.prover.prover import ProverConfig, prove_problem
+    from ida_ns.prover.search import Proposal
+    from ida_ns.prover.steps import Induct
+    from ida_ns.prover.verify import Checker
+    from ida_ns.report.recorder import SearchRecorder
+    from ida_ns.report.tree import result_tree
+
+    class SureOfInduction:  # a user's policy (the Policy protocol), reporting as a proxy
+        name = "proxy"
+
+        def propose(self, goal, depth):
+            return [Proposal(Induct(v.name), f"induct {v.name}", math.log(0.8), "proxy")
+                    for v in goal.forall_vars[:1]]
+
+    def factory(conjectures):
+        return SureOfInduction()
+
+    factory.human_budget = "kept"
+    problem = parse_file(ROOT / "tests" / "data" / "plus_zero.smt2")
+    with SolverPool("z3", workers=1, timeout_s=0.5) as pool:
+        checker = Checker.from_pool(pool, leaf_timeout_s=0.5)
+        with SearchRecorder(checker) as rec:
+            wrapped = rec.policy(factory)
+            assert wrapped.human_budget == "kept" and rec.policy(None) is None
+            res = prove_problem(problem, checker, ProverConfig(budget_s=10, explore=False),
+                                policy=wrapped, on_event=rec.wrap(None))
+    assert res.status == "proved"
+    tree = result_tree(res, rec)["tree"]
+    assert tree["step"] == "induct x" and tree["source"] == "proxy"
+    assert tree["conf"] == 0.8

@@ -338,6 +338,7 @@ function treeNode(n, open){
     s.appendChild(el("span","goal"," "+(n.goal||"?")));}
   else{s.appendChild(el("span","goal sg",short(n.goal)+"  "));
     s.appendChild(el("span","step",n.step)); if(n.source) s.appendChild(badge(n.source));
+    if(n.conf!=null) s.appendChild(el("span","muted"," p="+n.conf));
     if(n.solver) s.appendChild(el("span","muted"," ["+n.solver+(n.time_s!=null?" "+n.time_s+"s":"")+"]"));
     const k=(n.children||[]).length; if(k) s.appendChild(el("span","muted"," → "+k+" subgoal"+(k>1?"s":"")));}
   d.appendChild(s);
@@ -346,6 +347,7 @@ function treeNode(n, open){
     d.appendChild(box); (n.children||[]).forEach(c=>d.appendChild(treeNode(c,false)));
     alts.forEach(a=>{const ad=document.createElement("details"); const as=document.createElement("summary");
       as.appendChild(el("span","step",a.step)); if(a.source) as.appendChild(badge(a.source));
+      if(a.conf!=null) as.appendChild(el("span","muted"," p="+a.conf));
       as.appendChild(el("span","muted"," → "+(a.children||[]).length+" subgoal(s)"));
       ad.appendChild(as); let ab=false; ad.addEventListener("toggle",()=>{ if(ad.open && !ab){ab=true;
         (a.children||[]).forEach(c=>ad.appendChild(treeNode(c,false)));}});

@@ -29,6 +29,7 @@ class SearchRecorder:
         self.sources: dict = {}  # (goal key, step text) -> source
         self.first_key: str | None = None  # the first goal seen (the search's root)
         self.closed: dict = {}  # goal key -> (solver, time) for goals a solver closed
+        self.scores: dict = {}  # (goal key, step text) -> the proxy's log-probability
 
     # ---- wiring -------------------------------------------------------------------------
     def __enter__(self) -> "SearchRecorder":
@@ -85,6 +86,38 @@ class SearchRecorder:
             if on_event is not None:
                 on_event(kind, data)
         return handler
+
+    def policy(self, policy):
+        """``policy`` (a Policy, a factory ``conjectures -> Policy``, or None) wrapped so the
+        proxy's probability for each proposed step is recorded; proposals pass unchanged."""
+        if policy is None:
+            return None
+        if hasattr(policy, "propose"):
+            return _RecordingPolicy(policy, self)
+
+        def factory(conjectures):
+            return _RecordingPolicy(policy(conjectures), self)
+
+        factory.__dict__.update(getattr(policy, "__dict__", {}))  # e.g. human_budget
+        return factory
+
+    def _note(self, goal, proposals):
+        try:
+            key = goal.key()
+            for q in proposals:
+                if q.step is not None and q.source == "proxy":
+                    self.scores.setdefault((key, step_text(q.step)), q.score)
+        except Exception:  # noqa: BLE001 - recording must never change a search
+            pass
+        return proposals
+
+    def confidence(self, key: str, text: str):
+        import math
+
+        s = self.scores.get((key, text))
+        if not isinstance(s, (int, float)) or not math.isfinite(s):
+            return None
+        return round(math.exp(min(0.0, float(s))), 4)
 
     def _record(self, goal, step, result) -> None:
         from ..prover.verify import Accepted
@@ -148,6 +181,9 @@ class SearchRecorder:
             for text, keys in alts:
                 a = {"step": text, "source": self.sources.get((key, text), ""),
                      "children": []}
+                conf = self.confidence(key, text)
+                if conf is not None:
+                    a["conf"] = conf
                 d["alternatives"].append(a)
                 for k in keys:
                     g = self.goals.get(k)
@@ -158,3 +194,18 @@ class SearchRecorder:
                     a["children"].append(c)
                     stack.append((k, g, c, path | {key}))
         return out
+
+
+class _RecordingPolicy:
+    """A policy passed through, noting the proxy's scores (see :meth:`SearchRecorder.policy`)."""
+
+    def __init__(self, inner, recorder: SearchRecorder):
+        self.inner = inner
+        self.recorder = recorder
+        self.name = getattr(inner, "name", "policy")
+        if hasattr(inner, "fallback"):
+            self.fallback = lambda goal, depth: recorder._note(goal, list(
+                inner.fallback(goal, depth)))
+
+    def propose(self, goal, depth):
+        return self.recorder._note(goal, list(self.inner.propose(goal, depth)))

@@ -43,9 +43,13 @@ def proof_tree(root: ProofNode, lemma_names: dict | None = None, recorder=None) 
             d["time_s"] = round(n.time_s, 4)
             d["uses"] = [lemma_names.get(l, "?") for l in n.step.lemmas]
         if recorder is not None:
-            rej = recorder.rejected_json(n.goal.key())
+            key = n.goal.key()
+            rej = recorder.rejected_json(key)
             if rej:
                 d["rejected"] = rej
+            conf = recorder.confidence(key, d["step"])
+            if conf is not None:
+                d["conf"] = conf  # the proxy's probability for this step
         d["children"] = []
         for c in n.children:
             cd: dict = {}

@@ -183,7 +183,8 @@ class Browser:
     def _on_event(self, msg: dict) -> None:
         m, p = msg.get("method"), msg.get("params", {})
         if m == "Runtime.consoleAPICalled":
-            text = " ".join(str(a.get("value", a.get("description", ""))) for a in p.get("args", []))
+            text = " ".join(str(a.get("value", a.get("description", "")))
+                            for a in p.get("args", []))
             self.console.append(f"{p.get('type')}: {text}")
             if p.get("type") in ("error", "assert"):
                 self.errors.append(f"console.{p.get('type')}: {text}")

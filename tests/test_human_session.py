@@ -258,3 +258,19 @@ def test_terminal_output_cannot_carry_escape_sequences():
     Terminal(io.StringIO(), out).say(evil)
     assert "\x1b" not in out.getvalue() and "\x07" not in out.getvalue()
     assert "\\x1b]0;owned\\x07" in out.getvalue()
+
+
+def test_interactive_session_example_runs(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, PYTHONPATH=str(root), OMP_NUM_THREADS="1")
+    cert = tmp_path / "c.json"
+    r = subprocess.run([sys.executable, str(root / "examples" / "interactive_session.py"),
+                        str(cert)], capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "counterexample: y = Z" in r.stdout and "proved; certificate" in r.stdout
+    rep = check_certificate(cert)
+    assert rep.ok, rep.render()

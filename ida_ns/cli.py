@@ -149,12 +149,21 @@ def cmd_prove(args) -> int:
     # The whole command runs in a child under its budget (ida_ns/limited.py)
     from .limited import ProveOptions, run_prove
 
+    if getattr(args, "overseer", "H") == "human":  # in this process: it needs the terminal
+        from .human import require_tty
+        from .logic.parser import parse_file
+        from .logic.sortcheck import sortcheck_problem
+
+        require_tty()
+        problem = parse_file(args.file)
+        sortcheck_problem(problem)
+        return _prove_human(args, problem)
     path, name = _stdin_to_file(args.file)
     opts = ProveOptions(budget_s=args.budget, solver=args.solver,
                         leaf_timeout_s=args.leaf_timeout, strong=args.strong,
                         workers=args.workers, json=args.json, cert=args.cert,
                         graph=args.graph, cache=args.cache,
-                        strong_root=not args.no_strong_root,
+                        strong_root=not args.no_strong_root, html=args.html,
                         name=name if name != path else None)
     text, code, _, notes = run_prove(path, opts, memory_mb=args.memory_mb)
     if code == EXIT_ERROR:
@@ -164,6 +173,41 @@ def cmd_prove(args) -> int:
     for n in notes:
         print(n, file=sys.stderr)
     return code
+
+
+def _prove_human(args, problem) -> int:
+    """``prove --overseer human``: a person drives an interactive session (see ida_ns.human)."""
+    from .human import prove_interactively
+    from .prover.render import render_tree
+    from .session import ProofSession
+
+    proxy = None
+    if getattr(args, "proxy", None):
+        from .proxy.model import Proxy
+
+        proxy = Proxy.load(args.proxy)
+    with ProofSession(problem, solver=args.solver, leaf_timeout_s=max(args.leaf_timeout or 0.25, 1.0),
+                      workers=args.workers) as session:
+        finished = prove_interactively(session, proxy=proxy, auto_budget_s=args.budget)
+        if getattr(args, "html", None):
+            from .report.html import write_proof_report
+
+            write_proof_report(args.html, args.file, {
+                "status": "proved" if finished else "unknown",
+                "reason": "" if finished else "unfinished interactive proof",
+                "tree": session.tree(), "session_log": session.log[-500:]}, problem)
+        if not finished:
+            print(f"{args.file}: unknown (interactive proof unfinished: "
+                  f"{len(session.goals)} open goal(s)); no certificate written")
+            return EXIT_UNKNOWN
+        proof = session.proof()
+        print(f"{args.file}: proved interactively")
+        print("proof:")
+        print("\n".join(render_tree(proof, {}, "  ")))
+        if args.cert:
+            session.save_certificate(args.cert)
+            print(f"certificate: {args.cert} (check it with: ida-ns check-proof {args.cert})")
+    return 0
 
 
 def cmd_check_proof(args) -> int:
@@ -210,6 +254,13 @@ def cmd_run(args) -> int:
     from .ida import RunConfig, run
 
     cfg = RunConfig.from_args(args)
+    if getattr(cfg, "overseer", "H") not in ("H", "human"):
+        raise IdaNsError(f"--overseer must be H or human, got {cfg.overseer!r}")
+    if getattr(cfg, "overseer", "H") == "human":
+        from .human import HumanBudget, require_tty
+
+        HumanBudget(cfg.human_budget)  # validates the budget
+        require_tty()
     run(cfg)
     return 0
 
@@ -219,6 +270,14 @@ def cmd_eval(args) -> int:
 
     run_eval(Path(args.run), args.dirs, gen=args.gen, out=args.json, limit=args.limit,
              node_budget=args.node_budget, wall_s=args.wall)
+
+
+def cmd_report(args) -> int:
+    from .report.html import write_run_report
+
+    info = write_run_report(Path(args.run), Path(args.output))
+    print(f"report: {args.output} ({info['problems']} problems, {info['rounds']} rounds, "
+          f"audit {info['audit']})")
     return 0
 
 
@@ -302,6 +361,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--memory-mb", type=positive_int, default=4096,
                    help="address-space cap of the proving process (MiB); the budget's hard "
                         "wall limit is enforced on it too")
+    c.add_argument("--html", help="write a self-contained HTML report of the proof here")
+    c.add_argument("--overseer", choices=("H", "human"), default="H",
+                   help="who decides the steps: H (automatic search) or human (you, at the "
+                        "terminal, with H and the proxy advising; needs a TTY)")
+    c.add_argument("--proxy", help="with --overseer human: a proxy directory whose top-k "
+                                   "steps are shown as suggestions")
     c.set_defaults(fn=cmd_prove)
 
     c = sub.add_parser("check-proof", help="re-verify a proof certificate independently")
@@ -374,6 +439,11 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--wall", type=positive_float, default=None,
                    help="wall-clock cap per problem and policy (default: the run's)")
     c.set_defaults(fn=cmd_eval)
+
+    c = sub.add_parser("report", help="a self-contained HTML report of a run")
+    c.add_argument("run", help="run directory")
+    c.add_argument("-o", "--output", default="report.html", help="HTML file to write")
+    c.set_defaults(fn=cmd_report)
 
     c = sub.add_parser("proxies", help="list the proxy generations of a run")
     c.add_argument("run")

@@ -238,7 +238,7 @@ def _train(proxy, encoded, cfg, device, use_bf16: bool, use_compile: bool, rank:
     pad_multiple, fixed_rows = (64, True) if use_compile else ((8, False) if device.type == "cuda"
                                                               else (1, False))
     step, tokens, curve, first_loss = 0, 0, [], None
-    last_epoch_loss = math.nan
+    last_epoch_loss = None
     t0, cpu0 = time.perf_counter(), time.process_time()
     t_first, tokens_first = None, 0
     for _epoch in range(cfg.epochs):
@@ -295,9 +295,9 @@ def _train(proxy, encoded, cfg, device, use_bf16: bool, use_compile: bool, rank:
     return {
         "steps": step, "epochs": cfg.epochs, "examples": len(encoded), "tokens": tokens,
         "train_time_s": wall, "train_cpu_s": cpu,
-        "tokens_per_s": tokens / wall if wall > 0 else math.nan,
+        "tokens_per_s": tokens / wall if wall > 0 else None,  # None: not measurable (JSON-safe)
         "steady_tokens_per_s": (tokens - tokens_first) / steady if step > 1 and steady > 0
-        else math.nan,
+        else None,
         "first_loss": first_loss, "final_loss": last_epoch_loss,
         "loss_curve": curve, "device": str(device), "bf16": use_bf16, "compiled": use_compile,
         "num_threads": torch.get_num_threads(),
@@ -346,5 +346,11 @@ def run_distill(args) -> int:
         print(f"distilled {args.out}: generation {card['generation']}, "
               f"{card['dataset']['trained']} examples, {m['steps']} steps on "
               f"{m['world_size']} process(es) ({m['backend']}, {m['device']}), final loss "
-              f"{m['final_loss']:.4f}, {m['tokens_per_s']:.0f} tokens/s", flush=True)
+              f"{_num(m['final_loss'], '.4f')}, {_num(m['tokens_per_s'], '.0f')} tokens/s",
+              flush=True)
     return 0
+
+
+def _num(x, fmt: str) -> str:
+    """A metric for people: formatted, or '-' when it could not be measured (None)."""
+    return format(x, fmt) if isinstance(x, (int, float)) else "-"

@@ -157,11 +157,18 @@ def amplify(r: int, train, proxy, checker, rechecker, cfg: RunConfig, run_dir: P
         vlemmas = verified_lemmas.setdefault(str(sp.theory_path), set())
         lib_before, cache_before = set(library.proofs), set(proved_cache)
         policies: list = []
-        result = prove_problem(problem, checker, pcfg,
-                               policy=_policy_factory(proxy, cfg, r, calibrator, policies),
-                               library=library, proved_cache=proved_cache,
-                               accept_unverified=cfg.no_verify,
-                               on_event=lambda kind, data: audit.append(kind, data))
+        policy = _policy_factory(proxy, cfg, r, calibrator, policies)
+        prove = prove_problem
+        if getattr(cfg, "overseer", "H") == "human":  # a person's thinking time is not budget
+            from .human import prove_with_human as prove
+        from .report.recorder import SearchRecorder
+        from .report.tree import result_tree
+
+        with SearchRecorder(checker) as recorder:  # what was tried, for `ida-ns report`
+            result = prove(problem, checker, pcfg, policy=recorder.policy(policy),
+                           library=library, proved_cache=proved_cache,
+                           accept_unverified=cfg.no_verify,
+                           on_event=recorder.wrap(lambda kind, data: audit.append(kind, data)))
         record = {"round": r, "problem": sp.id, "status": result.status, "label": sp.label,
                   "stats": result.stats.as_dict() if result.stats else {},
                   "time_s": round(result.time_s, 3), "pairs": [], "proof": None,
@@ -188,6 +195,7 @@ def amplify(r: int, train, proxy, checker, rechecker, cfg: RunConfig, run_dir: P
                                              proved_cache, cache_before, vlemmas, rechecker,
                                              cfg.hindsight)
         record["confidence"] = _confidence(policies, result, proved_cache)
+        record["report"] = result_tree(result, recorder)  # the proof tree for `ida-ns report`
         for rec in ([record["proof"]] if record["proof"] else []) + record["hindsight"]:
             verified = rec["checked_by"] != "UNVERIFIED"
             audit.append("verified" if verified else "UNVERIFIED",
@@ -303,17 +311,20 @@ def _policy_factory(proxy, cfg: RunConfig, r: int, calibrator, policies: list):
     from .policies import EscalatingPolicy
     from .prover.overseer import Overseer
 
-    if cfg.no_proxy or proxy is None or r == 0:
-        return None  # prove_problem's default: H with theory exploration
+    inner = None  # round 0 and --no-proxy: prove_problem's default, H with exploration
+    if not (cfg.no_proxy or proxy is None or r == 0):
+        def inner(conjectures):
+            p = EscalatingPolicy(proxy, Overseer(conjectures=conjectures), k=cfg.k,
+                                 threshold=cfg.threshold, seed=cfg.seed + r,
+                                 drop_direct=not cfg.no_verify, calibrator=calibrator,
+                                 members=_members(proxy, cfg))
+            policies.append(p)
+            return p
+    if getattr(cfg, "overseer", "H") == "human":  # a person decides (ida_ns.human)
+        from .human import human_policy_factory
 
-    def make(conjectures):
-        p = EscalatingPolicy(proxy, Overseer(conjectures=conjectures), k=cfg.k,
-                             threshold=cfg.threshold, seed=cfg.seed + r,
-                             drop_direct=not cfg.no_verify, calibrator=calibrator,
-                             members=_members(proxy, cfg))
-        policies.append(p)
-        return p
-    return make
+        return human_policy_factory(inner, cfg)
+    return inner
 
 
 def _confidence(policies, result, proved_cache) -> list:

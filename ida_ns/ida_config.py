@@ -51,6 +51,11 @@ class RunConfig:
                 "signal"})
     epochs: int = field(default=30, metadata={"help": "distillation epochs per round"})
     seed: int = field(default=0, metadata={"help": "random seed"})
+    overseer: str = field(default="H", metadata={
+        "help": "who decides steps in amplification: H, or human (asked at the terminal for "
+                "up to --human-budget goals; needs a TTY)"})
+    human_budget: int = field(default=20, metadata={
+        "help": "with --overseer human: goals a person decides in the whole run"})
     tiny: bool = field(default=False, metadata={
         "help": "a very small run (six easy goals of the default set's training split, three "
                 "of its held-out split, a tiny model) for tests and smoke checks"})
@@ -92,7 +97,7 @@ class RunConfig:
 
 
 # Integer settings that may be 0 (everything else numeric must be positive; seed is free).
-_MAY_BE_ZERO = frozenset({"rounds"})
+_MAY_BE_ZERO = frozenset({"rounds", "human_budget", "hindsight", "train_limit", "heldout_limit"})
 _FREE = frozenset({"seed"})
 
 

@@ -51,6 +51,7 @@ class ProveOptions:
     graph: str | None = None
     cache: str | None = None
     name: str | None = None  # the file's display name (e.g. "<stdin>")
+    html: str | None = None  # write a self-contained HTML report of the proof here
 
 
 def prove_job(file: str, opts: ProveOptions) -> dict:
@@ -88,9 +89,20 @@ def prove_job(file: str, opts: ProveOptions) -> dict:
                                     cache=VerdictCache(opts.cache) if opts.cache else None)
         strong = (opts.strong, sp.prove_many) if sp is not None else None
         phase("prove")
-        result = prove_problem(problem, checker, cfg, strong=strong)
+        from .report.recorder import SearchRecorder
+
+        with SearchRecorder(checker) as rec:  # what the search tried, for --html
+            result = prove_problem(problem, checker, cfg, strong=strong,
+                                   on_event=rec.wrap(None))
     phase("certificate and graph")
     notes = write_outputs(name, problem, result, opts.solver, cert=opts.cert, graph=opts.graph)
+    if opts.html:
+        from .report.html import write_proof_report
+        from .report.tree import result_tree
+
+        phase("html report")
+        write_proof_report(opts.html, name, result_tree(result, rec), problem)
+        notes.append(f"HTML report written: {opts.html}")
     phase("render")
     if opts.json:
         from .prover.render import result_json

@@ -121,7 +121,7 @@ def test_distill_refuses_to_overwrite_and_bad_pairs(setup, tmp_path):
     assert rc == 3 and (tmp_path / "taken" / "x").read_text() == "keep me"
     rc = main(["distill", "--pairs", str(good), "--parent", str(tmp_path),
                "--out", str(tmp_path / "o")])
-    assert rc == 2 and not (tmp_path / "o").exists()
+    assert rc == 3 and not (tmp_path / "o").exists()
 
 
 def test_single_process_generation_zero(tmp_path):

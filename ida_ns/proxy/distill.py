@@ -241,7 +241,7 @@ def _train(proxy: Proxy, encoded, cfg: DistillConfig, device: torch.device, use_
     step, tokens, curve = 0, 0, []
     first_loss = None
     epoch_loss = torch.zeros((), device=device)
-    last_epoch_loss = math.nan
+    last_epoch_loss = None
     t0, cpu0 = time.perf_counter(), time.process_time()
     t_first, tokens_first = None, 0
     for epoch in range(cfg.epochs):
@@ -282,10 +282,10 @@ def _train(proxy: Proxy, encoded, cfg: DistillConfig, device: torch.device, use_
     return {
         "steps": step, "epochs": cfg.epochs, "examples": len(encoded), "tokens": tokens,
         "train_time_s": wall, "train_cpu_s": cpu,  # CPU time: robust to a busy machine
-        "tokens_per_s": tokens / wall if wall > 0 else math.nan,
+        "tokens_per_s": tokens / wall if wall > 0 else None,  # None: not measurable (JSON-safe)
         # Excluding the first step (compilation, allocator warm-up):
         "steady_tokens_per_s": (tokens - tokens_first) / steady if step > 1 and steady > 0
-        else math.nan,
+        else None,
         "first_loss": first_loss, "final_loss": last_epoch_loss,
         "loss_curve": curve, "device": str(device), "bf16": use_bf16, "compiled": use_compile,
         "num_threads": torch.get_num_threads(),

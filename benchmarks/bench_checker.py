@@ -48,7 +48,7 @@ def interleaved(files: list[str], timeout_s: float):
     """Raw z3, in-process backend and a one-worker pool on each file in turn, so that load
     from other processes on the machine hits all three alike."""
     from ida_ns.logic.parser import parse_file
-    from solvers import Query, SolverPool, get_backend
+    from ida_ns.solvers import Query, SolverPool, get_backend
 
     backend = get_backend("z3")
     t = {"raw": 0.0, "in": 0.0, "parse": 0.0, "pool": 0.0}
@@ -94,7 +94,7 @@ def raw_z3_warm(files: list[str], timeout_s: float, skip: set[int]) -> tuple[flo
 
 def ours_pool(files: list[str], solver: str, workers: int, timeout_s: float):
     from ida_ns.logic.parser import parse_file
-    from solvers import Query, SolverPool
+    from ida_ns.solvers import Query, SolverPool
 
     with SolverPool(solver, workers=workers, timeout_s=timeout_s) as pool:
         t0 = time.perf_counter()
@@ -107,7 +107,7 @@ def ours_pool(files: list[str], solver: str, workers: int, timeout_s: float):
 
 
 def warm_pool(queries, timeout_s: float, skip: set[int]) -> tuple[float, int]:
-    from solvers import SolverPool
+    from ida_ns.solvers import SolverPool
 
     keep = [q for i, q in enumerate(queries) if i not in skip]
     with SolverPool("z3", workers=1, timeout_s=timeout_s) as pool:

@@ -38,7 +38,7 @@ def _init(budget_s: float, overrides: dict) -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    from solvers.pool import SolverPool
+    from ida_ns.solvers.pool import SolverPool
 
     _STATE["pool"] = SolverPool("z3", workers=1, timeout_s=1)
     _STATE["budget"] = budget_s

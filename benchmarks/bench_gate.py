@@ -29,7 +29,7 @@ def main() -> int:
 
     from ida_ns.gate import gate_file
     from ida_ns.testing.hostile_theories import hostile_theory_text, judge
-    from solvers.pool import SolverPool
+    from ida_ns.solvers.pool import SolverPool
 
     tip = Path(args.tip)
     if not tip.exists():

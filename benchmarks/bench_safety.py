@@ -28,7 +28,7 @@ def main() -> None:
 
     from ida_ns.logic.parser import parse_text
     from ida_ns.safety import check_step_checker, check_verifier, ida_ns_verifier
-    from solvers import Query, get_backend
+    from ida_ns.solvers import Query, get_backend
 
     verify = ida_ns_verifier(budget_s=args.budget)
     try:

@@ -568,7 +568,7 @@ def main(argv=None) -> int:
     ap.add_argument("--sections", default="1,2,3,4", help="which sections to run (1-4)")
     args = ap.parse_args(argv)
     sections = {int(x) for x in args.sections.split(",") if x.strip()}
-    from solvers.pool import SolverPool
+    from ida_ns.solvers.pool import SolverPool
     from ida_ns.testing.hostile import SOUND_FAMILIES
 
     q = args.quick

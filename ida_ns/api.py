@@ -166,7 +166,7 @@ def prove(problem: "Problem | str | Path", *, budget_s: float = 5.0,
 
     from .prover.prover import ProverConfig, prove_problem
     from .prover.verify import Checker
-    from solvers.pool import SolverPool
+    from ida_ns.solvers.pool import SolverPool
 
     if not isinstance(budget_s, (int, float)) or budget_s <= 0:
         raise ValueError(f"prove(budget_s={budget_s!r}): must be a positive number of seconds")

@@ -74,8 +74,8 @@ def _task(path: str, system: str, budget_s: float, cert_dir: str | None,
         return _ida_ns(problem, path, budget_s, cert_dir, row, finish,
                        time.perf_counter() - t0, system,
                        strong_root and system == "ida-ns", proxy)
-    from solvers import get_backend
-    from solvers.query import Query
+    from ida_ns.solvers import get_backend
+    from ida_ns.solvers.query import Query
 
     phase(f"solver {system}")
     v = get_backend(system).prove(Query.from_problem(problem), budget_s)

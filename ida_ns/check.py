@@ -31,7 +31,7 @@ class CheckRow:
 
 def check_file(path: str | Path, pool, solver: str, timeout_s: float) -> CheckRow:
     """One file through the whole direct-checking pipeline; never raises for bad input."""
-    from solvers.query import Query
+    from ida_ns.solvers.query import Query
 
     from .consistency import check_consistency
     from .logic.parser import parse_file

@@ -83,7 +83,7 @@ def _graph_path(text: str) -> str:
 
 
 def _pool(solver: str, timeout_s: float, workers: int = 1):
-    from solvers.pool import SolverPool
+    from ida_ns.solvers.pool import SolverPool
 
     return SolverPool(solver, workers=workers, timeout_s=timeout_s)
 

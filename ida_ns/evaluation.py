@@ -191,7 +191,7 @@ def run_eval(run_dir, sources, gen: int | None = None, out=None, limit: int = 0,
     import torch
 
     torch.set_num_threads(1)
-    from solvers.pool import SolverPool
+    from ida_ns.solvers.pool import SolverPool
 
     from .policies import Calibrator
     from .proxy.model import Proxy

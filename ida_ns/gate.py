@@ -62,7 +62,7 @@ def run_gate(theory: Theory, prove=None, hyps: tuple[Term, ...] = (),
     t0 = time.perf_counter()
     key = None
     if not hyps and not fixed:
-        from solvers.query import theory_hash
+        from ida_ns.solvers.query import theory_hash
 
         key = (theory_hash(theory), prove is None and prove_many is None)
         hit = _MEMO.get(key)
@@ -135,7 +135,7 @@ def _gate_body(theory, prove, hyps, fixed, timeout_s, deadline, prove_many, solv
     else:
         axiom_reason = "axioms or hypotheses present and no model found"
     if prove is not None:
-        from solvers.query import Query
+        from ida_ns.solvers.query import Query
 
         t = max(0.05, min(timeout_s, deadline - time.perf_counter() + timeout_s))
         verdict = prove(Query(theory, FALSE, tuple(hyps), tuple(fixed)), t)
@@ -175,7 +175,7 @@ def _axioms(theory: Theory, table: SymbolTable, prove, discharger, timeout_s: fl
     rest = [a for a in theory.axioms if defined(a)]
     ev: dict = {"model": None, "proved": []}
     if free:
-        from solvers.query import Query
+        from ida_ns.solvers.query import Query
 
         base = replace(theory, defs=(), axioms=tuple(free))
         t = max(0.05, min(timeout_s, deadline - time.perf_counter()))
@@ -269,7 +269,7 @@ def _recheck(problem, evidence, prove_many, timeout_s, provers) -> list[str]:
             if prove_many is None:
                 fails.append("a model claim needs a solver to re-check")
             else:
-                from solvers.query import Query
+                from ida_ns.solvers.query import Query
 
                 from .verdict import Refuted
 
@@ -292,7 +292,7 @@ def _recheck(problem, evidence, prove_many, timeout_s, provers) -> list[str]:
                 if prove_many is None:
                     fails.append("a model claim needs a solver to re-check")
                 else:
-                    from solvers.query import Query
+                    from ida_ns.solvers.query import Query
 
                     v = prove_many([Query(replace(theory, defs=(), axioms=tuple(free)), FALSE)],
                                    timeout_s)[0]

@@ -49,7 +49,7 @@ class Provers:
         if name in self.failed or name != STRONG:
             return None
         try:
-            from solvers.pool import SolverPool
+            from ida_ns.solvers.pool import SolverPool
 
             pool = SolverPool(name, workers=1, timeout_s=2.0)
             pool.__enter__()

@@ -68,7 +68,7 @@ def run(cfg: RunConfig) -> list[dict]:
     import torch
 
     torch.set_num_threads(1)
-    from solvers.pool import SolverPool
+    from ida_ns.solvers.pool import SolverPool
 
     from .prover.verify import Checker, VerdictCache
     from .recheck import Rechecker

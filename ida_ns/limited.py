@@ -60,7 +60,7 @@ def prove_job(file: str, opts: ProveOptions) -> dict:
     import json
     from contextlib import ExitStack
 
-    from solvers.pool import SolverPool
+    from ida_ns.solvers.pool import SolverPool
 
     from .logic.parser import parse_file
     from .logic.sortcheck import sortcheck_problem
@@ -118,7 +118,7 @@ def _start_pools(stack, *specs):
     fresh interpreter importing its solver: awaiting them one pool after the other would
     spend the budget waiting), from this thread (workers die with the thread that spawned
     them); ``None`` specs give ``None``.  Returns when every worker is ready."""
-    from solvers.pool import SolverPool
+    from ida_ns.solvers.pool import SolverPool
 
     pools = tuple(stack.enter_context(SolverPool(name, workers=n, timeout_s=t,
                                                  wait_ready=False))
@@ -162,7 +162,7 @@ def run_prove(file: str, opts: ProveOptions, memory_mb: int | None = DEFAULT_MEM
 
 def check_job(file: str, solver: str, timeout_s: float) -> dict:
     """The body of ``ida-ns check`` for one file (runs in the budgeted child): one row."""
-    from solvers import get_backend
+    from ida_ns.solvers import get_backend
 
     from .check import check_file
 

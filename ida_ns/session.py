@@ -137,7 +137,7 @@ class ProofSession:
         self.auto_close = auto_close
         self._pool = None
         if checker is None:
-            from solvers.pool import SolverPool
+            from ida_ns.solvers.pool import SolverPool
 
             self._pool = SolverPool(solver, workers=workers, timeout_s=leaf_timeout_s)
             self._pool.__enter__()

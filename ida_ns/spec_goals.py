@@ -119,7 +119,7 @@ class GoalProver:
         if not isinstance(budget_s, (int, float)) or isinstance(budget_s, bool) \
                 or not budget_s > 0:
             raise InvalidArgument(f"budget_s={budget_s!r} must be a positive number of seconds")
-        from solvers import BACKENDS
+        from ida_ns.solvers import BACKENDS
 
         if solver not in BACKENDS:
             raise InvalidArgument(f"solver={solver!r} is not a solver; choose one of "
@@ -147,7 +147,7 @@ class GoalProver:
 
     def prove(self, problem: Problem):
         """A :class:`~ida_ns.prover.prover.ProveResult` for ``problem``."""
-        from solvers.pool import SolverPool
+        from ida_ns.solvers.pool import SolverPool
 
         from .prover.prover import prove_problem
         from .prover.verify import Checker

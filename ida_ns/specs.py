@@ -127,7 +127,7 @@ class ProblemSet:
 
 def builtin_sets() -> tuple[str, ...]:
     """Names of the problem sets shipped in the ``specs`` package."""
-    sets = files("specs") / "sets"
+    sets = files("ida_ns._specs") / "sets"
     return tuple(sorted(p.name[:-5] for p in sets.iterdir() if p.name.endswith(".json")))
 
 
@@ -141,7 +141,7 @@ def load_problem_set(name_or_path: str | os.PathLike) -> ProblemSet:
         if not manifest.is_file():
             raise SpecError(f"problem set manifest not found: {text_name}", text_name)
     else:
-        manifest = files("specs") / "sets" / f"{text_name}.json"
+        manifest = files("ida_ns._specs") / "sets" / f"{text_name}.json"
         if not manifest.is_file():
             raise SpecError(f"no built-in problem set {text_name!r}; built-in sets: "
                             f"{', '.join(builtin_sets()) or 'none'}; or give a path to a "
@@ -255,7 +255,7 @@ def _resolve(manifest: Path | Traversable, theory_dir: str, theory: str) -> Path
     rel = posixpath.normpath(posixpath.join("sets", theory_dir, theory))
     if rel.startswith(".."):
         raise ValueError(f"{theory!r} lies outside the specs package")
-    out = files("specs")
+    out = files("ida_ns._specs")
     for part in rel.split("/"):
         out = out / part
     return out

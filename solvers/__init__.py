@@ -1,7 +1,7 @@
 """Solver backends (z3, cvc5, cvc5 with induction) behind one interface, and a pool of
 killable worker processes.
 
-    from solvers import Query, SolverPool, get_backend
+    from ida_ns.solvers import Query, SolverPool, get_backend
     verdict = get_backend("z3").prove(Query(theory, goal), timeout_s=2.0)   # in-process
     with SolverPool("cvc5-ind", workers=2, timeout_s=2.0) as pool:          # isolated
         verdicts = pool.prove_many(queries)

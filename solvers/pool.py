@@ -46,7 +46,7 @@ DEBUG_ACTIONS = ("hang", "exit", "segv", "oom", "garbage", "bad_reply", "raise")
 
 
 def _worker_entry() -> None:
-    """``python -c 'from solvers.pool import _worker_entry; _worker_entry()' FD SOLVER MEM``."""
+    """``python -c 'from ida_ns.solvers.pool import _worker_entry; _worker_entry()' FD SOLVER MEM``."""
     from multiprocessing.connection import Connection
 
     fd, solver, mem = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -276,7 +276,7 @@ class SolverPool:
         env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
         mem = str(self.memory_mb) if self.memory_mb is not None else "-"
         proc = subprocess.Popen(
-            [sys.executable, "-c", "from solvers.pool import _worker_entry; _worker_entry()",
+            [sys.executable, "-c", "from ida_ns.solvers.pool import _worker_entry; _worker_entry()",
              str(child.fileno()), self.solver, mem],
             pass_fds=(child.fileno(),), stdin=subprocess.DEVNULL, env=env)
         child.close()

@@ -38,7 +38,7 @@ FALSE_GOAL = "(forall ((xs list) (ys list)) (= (append xs ys) (append ys xs)))"
 
 @pytest.fixture(scope="module")
 def checker():
-    from solvers.pool import SolverPool
+    from ida_ns.solvers.pool import SolverPool
 
     with SolverPool("z3", workers=1, timeout_s=1.0) as pool:
         yield Checker.from_pool(pool, leaf_timeout_s=0.5)

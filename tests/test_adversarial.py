@@ -81,7 +81,7 @@ TRIED: Counter = Counter()  # hostile texts tried, by family (reported at module
 
 @pytest.fixture(scope="module")
 def pool():
-    from solvers.pool import SolverPool
+    from ida_ns.solvers.pool import SolverPool
 
     with SolverPool("z3", workers=2, timeout_s=2.0) as p:
         yield p
@@ -102,7 +102,7 @@ def report_tried(request):
 def fresh_pool():
     """A pool of its own: whether z3's quantifier instantiation finds an instance can depend
     on what a warm worker translated before, and the replayed attacks should not."""
-    from solvers.pool import SolverPool
+    from ida_ns.solvers.pool import SolverPool
 
     with SolverPool("z3", workers=1, timeout_s=2.0) as p:
         yield p

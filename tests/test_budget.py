@@ -177,7 +177,7 @@ def test_abbreviate_keeps_messages_short():
 
 @pytest.mark.parametrize("solver", ["z3", "cvc5"])
 def test_solvers_take_and_give_huge_numbers(solver):
-    from solvers import Query, get_backend
+    from ida_ns.solvers import Query, get_backend
 
     b = get_backend(solver)
     p = parse_text(gen.huge_numeral(10_000))
@@ -238,7 +238,7 @@ def test_cvc5_ind_answers_the_same_query_the_same_way_twice():
     (proved in 1 s of CPU, then "unknown" after 7 s: the search gives up, it is not a
     timeout); each query now gets a fresh solver.  The generous limit only absorbs a loaded
     machine."""
-    from solvers import Query, get_backend
+    from ida_ns.solvers import Query, get_backend
 
     b = get_backend("cvc5-ind")
     q = Query.from_problem(parse_text(PROP_24))

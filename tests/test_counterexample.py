@@ -189,8 +189,8 @@ def test_reported_counterexamples_refute_random_goals(p, seed):
 
 def test_counterexamples_agree_with_z3():
     """An independent check: z3 proves the negation of the goal's instance."""
-    z3_backend = pytest.importorskip("solvers.z3_backend")
-    from solvers.query import Query
+    z3_backend = pytest.importorskip("ida_ns.solvers.z3_backend")
+    from ida_ns.solvers.query import Query
 
     backend = z3_backend.Z3Backend()
     for goal in ("(forall ((x Nat) (y Nat)) (= (plus x y) x))",

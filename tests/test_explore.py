@@ -229,7 +229,7 @@ def test_goal_ready_once_the_helper_lemmas_are_proved():
 
 @pytest.mark.slow
 def test_prover_proves_rev_rev_with_explored_lemmas():
-    from solvers.pool import SolverPool
+    from ida_ns.solvers.pool import SolverPool
 
     from ida_ns.prover.prover import ProverConfig, prove_problem
     from ida_ns.prover.verify import Checker

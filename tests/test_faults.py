@@ -48,7 +48,7 @@ HIDDEN_FALSE = f"(forall ((xs list)) (not (= (len xs) {S(12)})))"  # random test
 
 @pytest.fixture(scope="module")
 def shared_pool():
-    from solvers.pool import SolverPool
+    from ida_ns.solvers.pool import SolverPool
 
     with SolverPool("z3", workers=2, timeout_s=TIMEOUT, memory_mb=1024, grace_s=GRACE) as p:
         yield p

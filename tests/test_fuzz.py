@@ -164,7 +164,7 @@ def test_regression_empty_symbol(text):
 
 @pytest.fixture(scope="module")
 def pool():
-    from solvers.pool import SolverPool
+    from ida_ns.solvers.pool import SolverPool
 
     with SolverPool("z3", workers=2, timeout_s=2.0) as p:
         yield p
@@ -202,7 +202,7 @@ def certificates(pool, tmp_path_factory) -> list[tuple[str, object]]:
 
 @pytest.fixture(scope="module")
 def cvc5_pool():
-    from solvers.pool import SolverPool
+    from ida_ns.solvers.pool import SolverPool
 
     with SolverPool("cvc5-ind", workers=1, timeout_s=2.0) as p:
         yield p

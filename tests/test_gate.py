@@ -28,7 +28,7 @@ NAT = "(declare-datatype Nat ((Z) (S (p Nat))))\n"
 
 @pytest.fixture(scope="module")
 def pool():
-    from solvers.pool import SolverPool
+    from ida_ns.solvers.pool import SolverPool
 
     with SolverPool("z3", workers=1, timeout_s=2.0) as p:
         yield p

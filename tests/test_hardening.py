@@ -12,8 +12,8 @@ import pytest
 
 from ida_ns.logic.ast import (INT, App, Constructor, Datatype, IntLit, Quant, Sort, Theory, Var,
                               and_, eq, not_, or_)
-from solvers import BACKENDS, Query, get_backend
-from solvers.translate import solver_name
+from ida_ns.solvers import BACKENDS, Query, get_backend
+from ida_ns.solvers.translate import solver_name
 
 NAT, LIST = Sort("Nat"), Sort("list")
 NAT_DT = Datatype("Nat", (Constructor("Z"), Constructor("S", (("p", NAT),))))

@@ -26,7 +26,7 @@ LEMMA_S = "lemma (forall ((a Nat) (b Nat)) (= (plus a (S b)) (S (plus a b))))"
 
 @pytest.fixture(scope="module")
 def pool():
-    from solvers.pool import SolverPool
+    from ida_ns.solvers.pool import SolverPool
 
     with SolverPool("z3", workers=1, timeout_s=0.5) as p:
         yield p

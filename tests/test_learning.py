@@ -46,7 +46,7 @@ class ScriptedProxy:
 
 @pytest.fixture(scope="module")
 def pools():
-    from solvers.pool import SolverPool
+    from ida_ns.solvers.pool import SolverPool
 
     with SolverPool("z3", workers=1, timeout_s=1.0) as z3, \
             SolverPool("cvc5", workers=1, timeout_s=1.0) as cvc5:

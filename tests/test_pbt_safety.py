@@ -45,7 +45,7 @@ def test_ida_ns_proves_no_hostile_theory_should_succeed():
 def test_a_verifier_without_consistency_gate_is_caught_should_fail():
     """cvc5 with induction, run on the problem directly (no termination or consistency
     check), proves goals of contradictory theories: the report names them."""
-    from solvers import Query, get_backend
+    from ida_ns.solvers import Query, get_backend
 
     backend = get_backend("cvc5-ind")
 

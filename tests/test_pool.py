@@ -12,7 +12,7 @@ import pytest
 from ida_ns.errors import SpecError
 from ida_ns.logic.ast import (App, Constructor, Datatype, FunDef, Match, MatchCase, PatCon, Sort,
                               Theory, Var, eq, forall)
-from solvers import Query, SolverPool, query_hash, theory_hash
+from ida_ns.solvers import Query, SolverPool, query_hash, theory_hash
 
 NAT = Sort("Nat")
 NAT_DT = Datatype("Nat", (Constructor("Z"), Constructor("S", (("p", NAT),))))

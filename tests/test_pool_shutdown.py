@@ -24,7 +24,7 @@ def _worker():
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from solvers.pool import _worker_entry; _worker_entry()",
+        [sys.executable, "-c", "from ida_ns.solvers.pool import _worker_entry; _worker_entry()",
          str(child.fileno()), "z3", "-"], pass_fds=(child.fileno(),),
         stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     child.close()

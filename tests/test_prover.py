@@ -22,7 +22,7 @@ from prover_fixtures import NAT_LIST, problem
 
 @pytest.fixture(scope="module")
 def pool():
-    from solvers.pool import SolverPool
+    from ida_ns.solvers.pool import SolverPool
 
     with SolverPool("z3", workers=2, timeout_s=2.0) as p:
         yield p
@@ -35,7 +35,7 @@ def checker(pool):
 
 def test_induction_proves_what_z3_alone_cannot(pool, checker):
     p = problem("(forall ((x Nat)) (= (plus x Z) x))")
-    from solvers.query import Query
+    from ida_ns.solvers.query import Query
 
     assert not isinstance(pool.prove(Query.from_problem(p), 1.0), Proved)
     r = prove_problem(p, checker, ProverConfig(budget_s=10, explore=False))
@@ -185,7 +185,7 @@ def test_unknown_is_a_value_with_reason(checker):
 def test_portfolio_leaf_is_rechecked_with_its_own_solver(pool, checker, tmp_path):
     """A root leaf closed by cvc5 with induction is re-run with cvc5-ind, even when the
     checker's main solver is z3 (regression: it was sent to z3 and failed)."""
-    from solvers.pool import SolverPool
+    from ida_ns.solvers.pool import SolverPool
 
     p = problem("(forall ((x Nat)) (= (plus x Z) x))")
     with SolverPool("cvc5-ind", workers=1, timeout_s=2.0) as strong:

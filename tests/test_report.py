@@ -121,7 +121,7 @@ def test_proof_report_of_a_result(tmp_path):
 
 
 def test_search_recorder_records_without_changing_decisions(tmp_path):
-    from solvers.pool import SolverPool
+    from ida_ns.solvers.pool import SolverPool
 
     from ida_ns.logic.parser import parse_file
     from ida_ns.prover.goal import Goal
@@ -162,7 +162,7 @@ def test_search_recorder_records_without_changing_decisions(tmp_path):
 def test_recorded_proxy_confidence_reaches_the_tree():
     import math
 
-    from solvers.pool import SolverPool
+    from ida_ns.solvers.pool import SolverPool
 
     from ida_ns.logic.parser import parse_file
     from ida_ns.prover.prover import ProverConfig, prove_problem

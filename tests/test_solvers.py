@@ -13,9 +13,9 @@ from ida_ns.errors import SpecError
 from ida_ns.logic.ast import (BOOL, FALSE, TRUE, App, Constructor, Datatype, FunDecl, FunDef,
                               HoApp, IntLit, Lambda, Let, Match, MatchCase, PatCon, PatVar, Quant,
                               Sort, Theory, Var, eq, forall, fun_sort)
-from solvers import BACKENDS, Query, check_consistency, get_backend, query_hash
-from solvers.base import skolemize
-from solvers.query import consistency_query
+from ida_ns.solvers import BACKENDS, Query, check_consistency, get_backend, query_hash
+from ida_ns.solvers.base import skolemize
+from ida_ns.solvers.query import consistency_query
 
 TIP = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "tip"
 T = 0.25  # seconds per check where a timeout is the expected outcome

@@ -34,7 +34,7 @@ MINUS = """
 
 @pytest.fixture(scope="module")
 def z3pool():
-    from solvers.pool import SolverPool
+    from ida_ns.solvers.pool import SolverPool
 
     with SolverPool("z3", workers=2, timeout_s=3.0) as p:
         yield p
@@ -42,7 +42,7 @@ def z3pool():
 
 @pytest.fixture(scope="module")
 def cvc5pool():
-    from solvers.pool import SolverPool
+    from ida_ns.solvers.pool import SolverPool
 
     with SolverPool("cvc5-ind", workers=1, timeout_s=3.0) as p:
         yield p

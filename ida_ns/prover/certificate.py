@@ -38,7 +38,7 @@ CROSS_DEFAULT = {"z3": "cvc5", "cvc5": "z3", "cvc5-ind": "z3"}
 def problem_hash(problem: Problem) -> str:
     """sha256 of the parsed problem (theory and goal ASTs; not the file's bytes, not its
     name)."""
-    from solvers.query import Query, query_hash
+    from ida_ns.solvers.query import Query, query_hash
 
     return query_hash(Query.from_problem(problem))
 
@@ -187,8 +187,8 @@ def check_certificate(path, solver: str | None = None, timeout_s: float = 5.0,
         if provers and name in provers:
             return provers[name]
         if name not in pools:
-            from solvers import BACKENDS
-            from solvers.pool import SolverPool
+            from ida_ns.solvers import BACKENDS
+            from ida_ns.solvers.pool import SolverPool
 
             if name not in BACKENDS:
                 raise CertificateError(f"{path}: unknown solver {name!r}")

@@ -56,7 +56,7 @@ class Goal:
         return goal_key(self)
 
     def query(self, lemmas: tuple[Term, ...] = ()):
-        from solvers.query import Query
+        from ida_ns.solvers.query import Query
 
         return Query(self.theory, self.concl, self.hyps + tuple(lemmas), self.fixed)
 
@@ -75,7 +75,7 @@ def goal_key(goal: Goal) -> str:
     Built from the AST's repr, not from printed text: printing can make a bound variable and
     a theory symbol of the same name look alike, and a cache keyed on text would then hand one
     goal's proof to another."""
-    from solvers.query import theory_hash
+    from ida_ns.solvers.query import theory_hash
 
     text = repr((goal.concl, goal.hyps, goal.fixed))
     return hashlib.sha256((theory_hash(goal.theory) + "\n" + text).encode(

@@ -3,7 +3,7 @@
 The public API (documented in README "Python API") is importable from here::
 
     from ida_ns import load_problem, prove, check_certificate, Policy, Proposal
-    from ida_ns import Proved, Refuted, Unknown, Goal, ProofSession, run, evaluate
+    from ida_ns import Proved, Refuted, Unknown, Goal, ProofSession, RunConfig, run, evaluate
 
 Importing this package is cheap: names are resolved on first use, so no solver, torch or
 transformers import happens until a function that needs one runs.
@@ -36,6 +36,8 @@ _PUBLIC = {
     "SpecError": (".errors", "SpecError"),
     "RunConfig": (".ida_config", "RunConfig"),
     "run": (".ida", "run"),
+    "evaluate": (".evaluation", "run_eval"),
+    "ProofSession": (".session", "ProofSession"),
 }
 
 __all__ = sorted(_PUBLIC) + ["__version__"]

@@ -32,6 +32,7 @@ import math
 import os
 import shutil
 import statistics
+import sys
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -74,8 +75,8 @@ def run(cfg: RunConfig) -> list[dict]:
     from .recheck import Rechecker
 
     run_dir, cfg, state = _open_run(cfg)
+    audit = AuditLog(run_dir / "audit.jsonl")  # first: it repairs a crash's torn tail or head
     attested = _attested(run_dir)  # pair hashes the audit log says were re-checked
-    audit = AuditLog(run_dir / "audit.jsonl")
     train, heldout, name = _splits(cfg)
     audit.append("run", {"config": cfg.as_dict(), "sources": name, "train": len(train),
                          "heldout": len(heldout), "resumed_at": [state.round, state.phase],
@@ -851,6 +852,9 @@ def _splits(cfg: RunConfig):
 
 
 def _progress(items, desc: str):
+    """A progress bar on a terminal only (logs and pipes get the plain lines)."""
+    if not sys.stderr.isatty():
+        return items
     try:
         from tqdm import tqdm
     except ImportError:  # tqdm comes with the neural extra; plain iteration otherwise
@@ -892,8 +896,17 @@ def plot_kpis(rows: list[dict], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from matplotlib.ticker import MaxNLocator
+
     rounds = [r["round"] for r in rows]
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.9))
+    last = rows[-1]
+    total = last.get("heldout_total")
+    fig.suptitle(f"ida-ns run: KPIs per round (final round {last['round']}: held-out "
+                 f"H alone {last.get('heldout_H', 0)}, proxy+H {last['heldout_solved']}, "
+                 f"proxy only {last['proxy_only_solved']}"
+                 + (f" of {total}" if total else "") + "; accepted-but-false "
+                 f"{sum(r['accepted_but_false'] for r in rows)} in all rounds)", fontsize=10)
     ax = axes[0]
     ax.plot(rounds, [r.get("heldout_H", 0) for r in rows], "x--", label="held-out (H alone)")
     ax.plot(rounds, [r["heldout_solved"] for r in rows], "o-", label="held-out (proxy+H)")
@@ -913,6 +926,8 @@ def plot_kpis(rows: list[dict], path: Path) -> None:
     ax.plot(rounds, [r["accepted_but_false"] for r in rows], "s-", label="accepted but false")
     ax.set_title("search")
     ax.legend(fontsize=8)
+    axes[0].yaxis.set_major_locator(MaxNLocator(integer=True))  # counts of goals
+    axes[0].set_ylabel("goals" + (f" (held-out of {total})" if total else ""))
     for ax in axes:
         ax.set_xlabel("round")
         ax.set_xticks(rounds)

@@ -47,7 +47,9 @@ def test_examples_folder_proved_pass_false_fails_unknown_skips(tmp_path):
     out = proc.stdout + proc.stderr
     assert proc.returncode == 1, out  # one failure: the false goal
     kinds = sorted(k for k, _, _ in cases.values())
-    assert kinds.count("failure") == 1 and kinds.count("skipped") == 1, out
+    # one false goal fails; unknown goals skip (examples/problems/ holds an API example that
+    # needs a lemma, unknown at this budget or proved: either is right)
+    assert kinds.count("failure") == 1 and kinds.count("skipped") >= 1, out
     assert cases["rev_append_wrong"][:2] == ("failure", "refuted"), out
     assert cases["no_cube_sum"][:2] == ("skipped", "unknown"), out
     proved = [n for n, (k, v, _) in cases.items() if v == "proved"]

@@ -252,6 +252,9 @@ def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | Non
         lemmas = library.relevant(goal)
         v = strong[1]([goal.query(lemmas)], remaining - 0.05)[0]
         if isinstance(v, Proved):
+            from .verify import leaf_key
+
+            checker.solver_proved.add(leaf_key(goal, lemmas, strong[0]))  # a real call
             result = type(result)(ProofNode(goal, Direct(lemmas), (), strong[0], v.time_s, "H"),
                                   stats)
     calls = leaves.calls if leaves is not None else 0

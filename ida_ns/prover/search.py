@@ -111,13 +111,17 @@ class StrongLeaves:
             return None
         key = leaf_key(goal, lemmas, self.name)
         hit = checker.cache.get(key, t)
-        if hit is not None:
+        # A cache is never evidence: a cached "proved" counts only if this process's own
+        # solver call proved it (the kernel's replay checks the same set).
+        if hit is not None and (not isinstance(hit, Proved) or key in checker.solver_proved):
             return hit
         t0 = time.perf_counter()
         v = self.prove_many([goal.query(lemmas)], t)[0]
         self.spent_s += time.perf_counter() - t0
         self.calls += 1
         self.proved += isinstance(v, Proved)
+        if isinstance(v, Proved):
+            checker.solver_proved.add(key)  # a real call of the strong closer, this process
         checker.cache.put(key, v, t)
         return v
 
@@ -397,7 +401,8 @@ class Search:
                 self._mark_proved(a.children[0], ProofNode(
                     a.children[0].goal, Direct(()), (), "assumed", 0.0, src))
             if self.on_event:
-                self.on_event("amplify", {"goal": node.key, "step": p.text, "source": src,
+                self.on_event("amplify", {"goal": node.key, "goal_text": _brief(node.goal),
+                                          "step": p.text, "source": src,
                                           "subgoals": [c.key for c in a.children]})
         return escalated
 
@@ -454,3 +459,9 @@ class Search:
             p = stack.pop()
             self.stats.used[p.source] += 1
             stack.extend(p.children)
+
+
+def _brief(goal: Goal, limit: int = 300) -> str:
+    """The goal's printed text beside its hash in audit records (abbreviated)."""
+    text = goal.text()
+    return text if len(text) <= limit else text[: limit - 3] + "..."

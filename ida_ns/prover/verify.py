@@ -249,7 +249,10 @@ class Checker:
                     self.solver_proved.add(k)
                 self.cache.put(k, v, t)
                 if self.on_event:
+                    text = items[i][0].text()
                     self.on_event("verdict", {"query": k, "status": v.status,
+                                              "goal_text": text if len(text) <= 300
+                                              else text[:297] + "...",
                                               "solver": v.solver, "version": v.version,
                                               "time_s": round(v.time_s, 4)})
         return out  # type: ignore[return-value]
@@ -329,7 +332,11 @@ class Checker:
                         if lemma not in lemmas:
                             bad.append("a leaf uses a lemma that has no proof here")
                         uses.setdefault(owner, set()).add(lemma)
-                    if leaf_key(g, n.step.lemmas, self.solver) not in self.solver_proved:
+                    # closed by a real solver call in this process: the leaf solver, or the
+                    # strong closer it names (which records its own proofs the same way)
+                    keys = {leaf_key(g, n.step.lemmas, self.solver),
+                            leaf_key(g, n.step.lemmas, n.solver or self.solver)}
+                    if not keys & self.solver_proved:
                         bad.append(f"leaf not closed by a {self.solver} call in this run "
                                    f"(recorded solver {n.solver!r}): {g.text()[:200]}")
                 stack.extend(zip(n.children, subs))

@@ -94,23 +94,10 @@ def _lemma_names(result) -> dict:
     lemmas = getattr(result, "lemmas", None) or {}
     if not lemmas:
         return {}
-    try:
-        from ..logic.printer import print_term
+    try:  # the one numbering of text, certificate and graph
+        from ..prover.proof import lemma_ids
 
-        order: list = []
-        seen: set = set()
-
-        def visit(l, stack=()):
-            if l in seen or l not in lemmas or l in stack:
-                return
-            for u in sorted(lemmas[l].lemmas_used(), key=print_term):
-                visit(u, stack + (l,))
-            seen.add(l)
-            order.append(l)
-
-        for l in sorted(lemmas, key=print_term):
-            visit(l)
-        return {l: f"L{i}" for i, l in enumerate(order)}
+        return lemma_ids(lemmas)
     except Exception:  # noqa: BLE001 - naming is cosmetic; never lose the report over it
         return {l: f"L{i}" for i, l in enumerate(lemmas)}
 

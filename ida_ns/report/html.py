@@ -16,7 +16,8 @@ from pathlib import Path
 from .rundata import RunData, load_run
 from .svg import line_chart
 
-H_ALONE_KEYS = ("h_alone_solved", "heldout_h_solved", "heldout_H_solved", "H_alone_solved",
+H_ALONE_KEYS = ("heldout_H", "h_alone_solved", "heldout_h_solved", "heldout_H_solved",
+                "H_alone_solved",
                 "heldout_h_alone_solved")
 
 
@@ -224,7 +225,7 @@ h1{font-size:20px;margin:6px 0}h2{font-size:16px;border-bottom:1px solid #ddd;ma
 h3{font-size:14px}
 table{border-collapse:collapse;margin:6px 0}td,th{border:1px solid #ddd;padding:2px 7px;
 text-align:left;vertical-align:top}th{background:#f4f4f4}
-tr.total td{font-weight:600;background:#fafafa}.scroll{overflow-x:auto}
+tr.total td{font-weight:600;background:#fafafa}#kpis td{white-space:nowrap}.scroll{overflow-x:auto}
 .charts{display:flex;flex-wrap:wrap;gap:10px}.chart{border:1px solid #eee;background:#fff}
 .ct{font-size:13px;font-weight:600}.tk{font-size:10px;fill:#555}.lg{font-size:10px}
 .muted{color:#777}.ok{color:#176317;font-weight:600}.bad{color:#b00;font-weight:700}

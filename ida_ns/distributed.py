@@ -217,7 +217,7 @@ def _train(proxy, encoded, cfg, device, use_bf16: bool, use_compile: bool, rank:
     import torch
     import torch.nn.functional as F
 
-    from .proxy.distill import IGNORE, collate, lr_at, make_optimizer
+    from .proxy.distill import IGNORE, collate, lr_at, make_optimizer, train_metrics
 
     model = proxy.model.to(device).train()
     if world > 1:
@@ -287,21 +287,11 @@ def _train(proxy, encoded, cfg, device, use_bf16: bool, use_compile: bool, rank:
             last_epoch_loss = epoch_loss / n_batches
         if step >= total:
             break
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
-    steady = time.perf_counter() - t_first if t_first is not None else wall
     model.eval()
-    return {
-        "steps": step, "epochs": cfg.epochs, "examples": len(encoded), "tokens": tokens,
-        "train_time_s": wall, "train_cpu_s": cpu,
-        "tokens_per_s": tokens / wall if wall > 0 else None,  # None: not measurable (JSON-safe)
-        "steady_tokens_per_s": (tokens - tokens_first) / steady if step > 1 and steady > 0
-        else None,
-        "first_loss": first_loss, "final_loss": last_epoch_loss,
-        "loss_curve": curve, "device": str(device), "bf16": use_bf16, "compiled": use_compile,
-        "num_threads": torch.get_num_threads(),
-    }
+    return train_metrics(device, t0, cpu0, t_first, tokens_first, step=step, epochs=cfg.epochs,
+                         examples=len(encoded), tokens=tokens, first_loss=first_loss,
+                         final_loss=last_epoch_loss, curve=curve, bf16=use_bf16,
+                         compiled=use_compile)
 
 
 # ---- command line --------------------------------------------------------------------------

@@ -274,19 +274,32 @@ def _train(proxy: Proxy, encoded, cfg: DistillConfig, device: torch.device, use_
             last_epoch_loss = float(epoch_loss) / n_batches
         if step >= total:
             break
+    model.eval()
+    return train_metrics(device, t0, cpu0, t_first, tokens_first, step=step, epochs=cfg.epochs,
+                         examples=len(encoded), tokens=tokens, first_loss=first_loss,
+                         final_loss=last_epoch_loss, curve=curve, bf16=use_bf16,
+                         compiled=use_compile)
+
+
+def train_metrics(device, t0: float, cpu0: float, t_first: float | None, tokens_first: int, *,
+                  step: int, epochs: int, examples: int, tokens: int, first_loss, final_loss,
+                  curve, bf16: bool, compiled: bool) -> dict:
+    """The metrics a training loop reports (this trainer's and the DDP one's): throughput from
+    the wall and CPU clocks started at ``t0``/``cpu0``; None where not measurable (JSON-safe)."""
+    import torch
+
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     steady = time.perf_counter() - t_first if t_first is not None else wall
-    model.eval()
     return {
-        "steps": step, "epochs": cfg.epochs, "examples": len(encoded), "tokens": tokens,
+        "steps": step, "epochs": epochs, "examples": examples, "tokens": tokens,
         "train_time_s": wall, "train_cpu_s": cpu,  # CPU time: robust to a busy machine
-        "tokens_per_s": tokens / wall if wall > 0 else None,  # None: not measurable (JSON-safe)
+        "tokens_per_s": tokens / wall if wall > 0 else None,
         # Excluding the first step (compilation, allocator warm-up):
         "steady_tokens_per_s": (tokens - tokens_first) / steady if step > 1 and steady > 0
         else None,
-        "first_loss": first_loss, "final_loss": last_epoch_loss,
-        "loss_curve": curve, "device": str(device), "bf16": use_bf16, "compiled": use_compile,
+        "first_loss": first_loss, "final_loss": final_loss,
+        "loss_curve": curve, "device": str(device), "bf16": bf16, "compiled": compiled,
         "num_threads": torch.get_num_threads(),
     }

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .errors import IdaNsError
 from .verdict import Proved, Refuted, Unknown, Verdict
@@ -35,7 +35,6 @@ from .verdict import Proved, Refuted, Unknown, Verdict
 if TYPE_CHECKING:  # pragma: no cover - names for type checkers only
     from .logic.ast import Problem
     from .prover.goal import Goal
-    from .prover.proof import ProofNode
     from .prover.search import Policy
 
 __all__ = ["ProofResult", "load_problem", "prove", "check_certificate", "step_proposal"]

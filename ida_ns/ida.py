@@ -312,15 +312,16 @@ def _policy_factory(proxy, cfg: RunConfig, r: int, calibrator, policies: list):
     from .policies import EscalatingPolicy
     from .prover.overseer import Overseer
 
-    inner = None  # round 0 and --no-proxy: prove_problem's default, H with exploration
-    if not (cfg.no_proxy or proxy is None or r == 0):
-        def inner(conjectures):
-            p = EscalatingPolicy(proxy, Overseer(conjectures=conjectures), k=cfg.k,
-                                 threshold=cfg.threshold, seed=cfg.seed + r,
-                                 drop_direct=not cfg.no_verify, calibrator=calibrator,
-                                 members=_members(proxy, cfg))
-            policies.append(p)
-            return p
+    def escalating(conjectures):
+        p = EscalatingPolicy(proxy, Overseer(conjectures=conjectures), k=cfg.k,
+                             threshold=cfg.threshold, seed=cfg.seed + r,
+                             drop_direct=not cfg.no_verify, calibrator=calibrator,
+                             members=_members(proxy, cfg))
+        policies.append(p)
+        return p
+
+    # round 0 and --no-proxy: None, prove_problem's default (H with exploration)
+    inner = None if cfg.no_proxy or proxy is None or r == 0 else escalating
     if getattr(cfg, "overseer", "H") == "human":  # a person decides (ida_ns.human)
         from .human import human_policy_factory
 

@@ -60,8 +60,6 @@ def prove_job(file: str, opts: ProveOptions) -> dict:
     import json
     from contextlib import ExitStack
 
-    from ida_ns.solvers.pool import SolverPool
-
     from .logic.parser import parse_file
     from .logic.sortcheck import sortcheck_problem
     from .prover.outputs import write_outputs

@@ -148,7 +148,7 @@ def _shadowing(r: random.Random) -> HostileTheory:
     text = (f"{_NAT}(define-fun-rec {f} ((x Nat)) Nat (match x ((Z Z) ((S y) (S ({f} y))))))\n"
             + r.choice([f"(prove (forall (({f} Nat)) (= {f} Z)))\n",
                         f"(prove (forall ((x Nat)) (let (({f} (S x))) (= {f} x))))\n",
-                        f"(prove (forall ((Z Nat)) (= Z (S Z))))\n"]))
+                        "(prove (forall ((Z Nat)) (= Z (S Z))))\n"]))
     return HostileTheory("shadowing", text, "a binder named like a symbol: the goal is false")
 
 

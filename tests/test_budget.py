@@ -122,7 +122,7 @@ def test_checked_mul_is_exact_or_refuses(a, b):
 def test_squaring_families_evaluate_to_no_information(text):
     p = parse_text(text)
     ev = Evaluator(p.theory)
-    from ida_ns.logic.ast import IntLit, Quant, Var, substitute
+    from ida_ns.logic.ast import IntLit, Quant, substitute
 
     goal = p.goal
     if isinstance(goal, Quant):

@@ -107,7 +107,6 @@ def test_functional_induction_certificate_checks_and_tampering_fails(z3pool, tmp
     g = Goal(p.theory, p.goal)
     step = FunInduct("minus", ("x", "y"))
     subs = apply_step(step, g)
-    checker = Checker.from_pool(z3pool, leaf_timeout_s=2.0)
     assert len(subs) == 3 and sum(1 for s in subs if s.hyps) == 1
     proof = ProofNode(g, step, tuple(_leaf(s, "z3") for s in subs))
     r = ProveResult(Proved(), proof=proof)

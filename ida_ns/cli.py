@@ -97,7 +97,10 @@ def cmd_check(args) -> int:
     rows = []
     for f in args.files:
         path, name = _stdin_to_file(f)
-        row, _ = run_check(path, args.solver, args.timeout, memory_mb=args.memory_mb)
+        try:
+            row, _ = run_check(path, args.solver, args.timeout, memory_mb=args.memory_mb)
+        finally:
+            _drop_stdin_copy(path, name)
         if name != path:
             row["file"] = name
         rows.append(row)
@@ -112,6 +115,12 @@ def cmd_check(args) -> int:
             print(f"{row['status']:8} {row['time_s']:7.3f}s  {row['file']}  {extra}".rstrip(),
                   flush=True)
     return exit_code(r["status"] for r in rows)
+
+
+def _drop_stdin_copy(path: str, name: str) -> None:
+    """Remove the temporary copy :func:`_stdin_to_file` made (a named file is left alone)."""
+    if name != path:
+        Path(path).unlink(missing_ok=True)
 
 
 def _stdin_to_file(path: str) -> tuple[str, str]:
@@ -165,7 +174,10 @@ def cmd_prove(args) -> int:
                         graph=args.graph, cache=args.cache,
                         strong_root=not args.no_strong_root, html=args.html,
                         name=name if name != path else None)
-    text, code, _, notes = run_prove(path, opts, memory_mb=args.memory_mb)
+    try:
+        text, code, _, notes = run_prove(path, opts, memory_mb=args.memory_mb)
+    finally:
+        _drop_stdin_copy(path, name)
     if code == EXIT_ERROR:
         print(f"ida-ns: error: {text}", file=sys.stderr)
     else:

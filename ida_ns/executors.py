@@ -264,6 +264,32 @@ def _package_root() -> str:
     return str(Path(__file__).resolve().parents[1])
 
 
+RAY_PROBE_TIMEOUT_S = 5.0
+
+
+def _probe_ray_address(address: str, timeout_s: float = RAY_PROBE_TIMEOUT_S) -> None:
+    """Fail fast on a cluster address nobody answers at: ``ray.init`` retries a dead or
+    filtered address for minutes.  ``auto``/``local`` are Ray's own lookups and pass; a
+    ``[ray://]host:port`` must accept a TCP connection within ``timeout_s``."""
+    import socket
+
+    if address in ("auto", "local"):
+        return
+    hostport = address.split("://", 1)[1] if "://" in address else address
+    host, sep, port = hostport.rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ExecutorError(f"--ray-address {address!r} is not host:port or ray://host:port")
+    try:
+        with socket.create_connection((host, int(port)), timeout=timeout_s):
+            pass
+    except OSError as e:
+        raise ExecutorError(f"cannot reach the Ray cluster at {address} within "
+                            f"{timeout_s:g} s ({e.__class__.__name__}: {e}); start it with "
+                            f"`ray start --head` there, or leave --ray-address out for a "
+                            f"local Ray") from e
+
+
 class RayExecutor(Executor):
     """Each task is a Ray task (``num_cpus=1``, Ray's own retries off: ours count them).  At
     most ``jobs`` are in flight (``jobs=0``: as many as the cluster has CPUs).
@@ -292,6 +318,7 @@ class RayExecutor(Executor):
                                           configure_logging=False,
                                           runtime_env={"env_vars": env})
             if address:
+                _probe_ray_address(address)
                 kwargs["address"] = address
             else:
                 kwargs.update(num_cpus=self.jobs, address="local")

@@ -225,3 +225,25 @@ def test_cli_bench_ray_on_isaplanner_matches_local(tip_dir, tmp_path):
     remote = read_rows(tmp_path / "r.json")
     assert _verdicts(remote) == _verdicts(local)
     assert any(r.get("attempts") == 2 for r in remote)
+
+
+@needs_ray
+@pytest.mark.parametrize("address", ["127.0.0.1:1", "ray://127.0.0.1:1", "nohost.invalid:6379"])
+def test_unreachable_ray_address_is_a_clear_error_not_a_hang(address):
+    from ida_ns import executors
+
+    if ray.is_initialized():
+        pytest.skip("a Ray session is already initialised in this process")
+    with pytest.raises(ExecutorError, match="cannot reach the Ray cluster"):
+        executors._probe_ray_address(address, timeout_s=2.0)
+    with pytest.raises(ExecutorError, match="cannot reach the Ray cluster"):
+        RayExecutor(1, address=address)  # before ray.init, which retries for minutes
+
+
+@needs_ray
+@pytest.mark.parametrize("address", ["6379", "host:", "host:port", "host:70000"])
+def test_malformed_ray_address_is_named(address):
+    from ida_ns import executors
+
+    with pytest.raises(ExecutorError, match="is not host:port"):
+        executors._probe_ray_address(address)

@@ -80,7 +80,8 @@ def main(argv=None) -> int:
         print(f"{v:8} new step: true proved {proved}/{len(true_rows)}, "
               f"false proved {sum(r['status'] == 'proved' for r in false_rows)}"
               f"/{len(false_rows)} (refuted {sum(r['status'] == 'refuted' for r in false_rows)}),"
-              f" certificates failing {len(bad_certs)} {bad_certs or ''}, wall {wall:.0f} s (budget {a.budget:g} s)")
+              f" certificates failing {len(bad_certs)} {bad_certs or ''}, wall {wall:.0f} s "
+              f"(budget {a.budget:g} s)")
     return 0
 
 

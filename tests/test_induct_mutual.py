@@ -169,7 +169,8 @@ def _theory_text(shape: str, draw) -> tuple[str, list[str]]:
     """A random block of datatypes with a measure ``m_S`` and a transform ``t_S`` per sort."""
     ints = ["0", "1"]
     if shape == "nested":
-        head = "(declare-datatypes ((list 1)) ((par (a) ((nil) (cons (head a) (tail (list a)))))))\n"
+        head = ("(declare-datatypes ((list 1)) "
+                "((par (a) ((nil) (cons (head a) (tail (list a)))))))\n")
         sorts = ["R", "(list R)"]
         rctors = [("RL", [("rv", "Int")]), ("RB", [("rk", "(list R)")])]
         if draw(st.booleans()):
@@ -215,7 +216,8 @@ def _theory_text(shape: str, draw) -> tuple[str, list[str]]:
                 else:
                     parts.append(f"(* {w} ({mname[srt]} {v}))")
                     targs.append(f"({tname[srt]} {v})")
-            mcases.append(f"({pat} {parts[0] if len(parts) == 1 else '(+ ' + ' '.join(parts) + ')'})")
+            m_body = parts[0] if len(parts) == 1 else "(+ " + " ".join(parts) + ")"
+            mcases.append(f"({pat} {m_body})")
             con = f"({c} {' '.join(targs)})" if fs else (
                 f"(as {c} {s})" if s.startswith("(") else c)
             tcases.append(f"({pat} {con})")

@@ -176,8 +176,8 @@ def parse_step(text: str, goal: Goal) -> Step:
                 raise StepError(f"{word}: term too large ({size(t)} > {MAX_TERM_SIZE} nodes)")
             return build(t)
     raise StepError(f"unrecognised step {s[:80]!r}: expected direct | induct VAR... | "
-                    "induct VAR with COMPANION | finduct FUNCTION VAR... | cases VAR | lemma FORMULA | "
-                    "generalize TERM")
+                    "induct VAR with COMPANION | finduct FUNCTION VAR... | cases VAR | "
+                    "lemma FORMULA | generalize TERM")
 
 
 _NAME = re.compile(r"[^\s()]+|\|[^|]*\|")
@@ -610,7 +610,8 @@ def _companion(goal: Goal, c: Term, what: str) -> tuple[Var, Term]:
     loose = free_vars(c) - frozenset(goal.fixed)
     if loose:
         raise StepError(f"{what}: companion mentions {sorted(v.name for v in loose)}, which "
-                        "are not fixed in the goal (quantify them)")
+                        "are not fixed in the goal (the variable inducted on and the goal's "
+                        "quantified variables cannot occur in a companion; quantify them)")
     if size(c) > MAX_TERM_SIZE:
         raise StepError(f"{what}: companion too large ({size(c)} > {MAX_TERM_SIZE} nodes)")
     return z, forall(vs[1:], body)

@@ -474,3 +474,30 @@ def test_gate_rejects_a_false_companion_and_accepts_a_true_one():
     bad = checker.gate(g, parse_step(
         "induct t with (forall ((f Forest)) (= (sizef (mirrorf f)) (+ 1 (sizef f))))", g))
     assert isinstance(bad, Rejected) and "companion" in bad.reason
+
+
+@pytest.mark.parametrize("name", ["forest_mirror_id.smt2", "prog_swap_id.smt2"])
+def test_hostile_mutual_family_proves_no_false_goal(name):
+    """The hostile proxy's ``mutual`` family (``induct x with C`` misused: false, circular,
+    non-fixed, malformed companions) drives the search on a false goal of a block; the goal
+    is never proved, and every accepted mutual step kept its well-formedness."""
+    from ida_ns.policies import EscalatingPolicy
+    from ida_ns.prover.proof import LemmaLibrary
+    from ida_ns.prover.search import Budget, Search
+    from ida_ns.prover.verify import Checker
+    from ida_ns.solvers.pool import SolverPool
+    from ida_ns.testing.hostile import HostileProxy
+
+    g = _spec_goal(f"false/{name}")
+    proxy = HostileProxy(g.theory, families=["mutual"], seed=7)
+    events: list = []
+    with SolverPool("z3", workers=1, timeout_s=1.0) as pool:
+        checker = Checker.from_pool(pool, leaf_timeout_s=0.4, test_trials=200,
+                                    test_time_s=0.2)
+        res = Search(checker, EscalatingPolicy(proxy, Overseer(), k=8, seed=7),
+                     Budget(wall_s=3.0, max_nodes=20, max_depth=4, leaf_timeout_s=0.4),
+                     LemmaLibrary(), on_event=lambda k, d: events.append((k, d))).run(g)
+    assert not res.proved
+    assert proxy.tried["mutual"] > 0
+    texts = [json.dumps(d) for _, d in events]
+    assert any("with (" in t for t in texts)  # the family's steps reached the gate

@@ -375,6 +375,17 @@ def test_true_goal_proves_with_the_mutual_step(path):
     assert check_certificate(r.certificate(), problem=r.problem).ok
 
 
+def test_without_the_mutual_step_the_same_goal_is_not_proved(monkeypatch):
+    """The ablation: H without companion derivation (so it never proposes the step) leaves
+    a goal of the set unproved (plain induction has no hypothesis for the Forest field)."""
+    import ida_ns.prover.overseer as overseer
+    from ida_ns import prove
+
+    monkeypatch.setattr(overseer, "companion_properties", lambda goal, name: ())
+    r = prove(str(SPECS / "true" / "forest_size_mirror.smt2"), budget_s=3, strong_root=False)
+    assert not r.proved and not r.refuted
+
+
 @pytest.mark.parametrize("path", _spec_params("false", {"forest_mirror_id.smt2",
                                                         "rose_vsum_incr.smt2"}))
 def test_false_goal_is_never_proved(path):

@@ -9,6 +9,10 @@ Proposals, best first:
 3. ``lemma φ`` for conjectures from theory exploration that mention the goal's functions
    (:mod:`ida_ns.prover.explore`), smallest first;
 4. ``cases x`` for datatype variables, and induction on fixed variables (by reverting them).
+
+For a variable of a mutual or nested datatype block, ``induct x with C`` (simultaneous
+induction with companion properties derived by :mod:`ida_ns.prover.companions`) comes just
+before ``induct x``.
 """
 
 from __future__ import annotations
@@ -21,7 +25,10 @@ from ..logic.ast import App, Match, Term, Theory, Var, free_vars, size, subterms
 from ..logic.symbols import DEFINED, symbol_table
 from .goal import Goal
 from .search import Proposal
-from .steps import Cases, FunInduct, Generalize, Induct, InductMany, Lemma, step_text
+from .companions import companion_properties
+from .steps import (
+    Cases, FunInduct, Generalize, Induct, InductMany, Lemma, MutualInduct, step_text,
+)
 
 ConjectureSource = Callable[[Goal], Sequence[Term]]
 
@@ -139,7 +146,10 @@ class Overseer:
         out: list[tuple[object, float]] = []
         order = induction_order(goal)
         for rank, v in enumerate(order):
-            out.append((Induct(v.name), -0.1 * rank))
+            companions = companion_properties(goal, v.name)
+            if companions:
+                out.append((MutualInduct(v.name, companions), -0.1 * rank))
+            out.append((Induct(v.name), -0.1 * rank - (0.05 if companions else 0.0)))
         for rank, step in enumerate(functional_schemes(goal)[:2]):
             out.append((step, -0.05 - 0.1 * rank))
         rec = _recursion_scores(goal)
@@ -159,6 +169,9 @@ class Overseer:
         if not goal.forall_vars:
             for v in goal.fixed:
                 if table.datatype_of(v.sort) is not None:
+                    companions = companion_properties(goal, v.name)
+                    if companions:
+                        out.append((MutualInduct(v.name, companions), -0.95))
                     out.append((Induct(v.name), -1.0))
         return out
 

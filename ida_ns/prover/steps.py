@@ -29,6 +29,10 @@ and bound name of the goal and every theory symbol, and every substitution is
   which the termination analysis must show terminating; one subgoal per leaf of ``f``'s
   pattern-match tree, a hypothesis per recursive call there, guarded by its ``ite``/``and``/
   ``or``/``=>`` conditions (see :func:`_fun_induct`).
+* ``MutualInduct(x, companions)`` (``induct x with C``): simultaneous structural induction on
+  ``x`` and on one variable of each companion's sort (mutual or nested datatype blocks), with
+  an induction hypothesis for every field whose sort has a property (see
+  :func:`_mutual_induct`).
 """
 
 from __future__ import annotations
@@ -96,7 +100,17 @@ class FunInduct:
     vars: tuple[str, ...]
 
 
-Step = Union[Direct, Induct, Cases, Lemma, Generalize, InductMany, FunInduct]
+@dataclass(frozen=True)
+class MutualInduct:
+    """Simultaneous induction on ``var`` and on the leading variable of each companion
+    property (``induct x with (forall ((f Forest)) ...)``; several companions are written as
+    one ``and`` of them)."""
+
+    var: str
+    companions: tuple[Term, ...]
+
+
+Step = Union[Direct, Induct, Cases, Lemma, Generalize, InductMany, FunInduct, MutualInduct]
 
 
 def step_text(step: Step) -> str:
@@ -117,6 +131,10 @@ def step_text(step: Step) -> str:
         return "induct " + " ".join(step.vars)
     if isinstance(step, FunInduct):
         return f"finduct {step.fn} " + " ".join(step.vars)
+    if isinstance(step, MutualInduct):
+        cs = step.companions
+        both = cs[0] if len(cs) == 1 else App("and", cs, BOOL)
+        return f"induct {step.var} with " + print_term(both)
     raise TypeError(step)
 
 
@@ -132,6 +150,9 @@ def parse_step(text: str, goal: Goal) -> Step:
     s = text.strip()
     if s == "direct":
         return Direct()
+    mutual = _parse_mutual(s, goal)
+    if mutual is not None:
+        return mutual
     multi = _parse_multi(s, goal)
     if multi is not None:
         return multi
@@ -155,10 +176,35 @@ def parse_step(text: str, goal: Goal) -> Step:
                 raise StepError(f"{word}: term too large ({size(t)} > {MAX_TERM_SIZE} nodes)")
             return build(t)
     raise StepError(f"unrecognised step {s[:80]!r}: expected direct | induct VAR... | "
-                    "finduct FUNCTION VAR... | cases VAR | lemma FORMULA | generalize TERM")
+                    "induct VAR with COMPANION | finduct FUNCTION VAR... | cases VAR | "
+                    "lemma FORMULA | generalize TERM")
 
 
 _NAME = re.compile(r"[^\s()]+|\|[^|]*\|")
+_MUTUAL = re.compile(r"induct\s+([^\s()|]+|\|[^|]*\|)\s+with\s*(\(.*)", re.S)
+MAX_COMPANIONS = 8
+
+
+def _parse_mutual(s: str, goal: Goal) -> Step | None:
+    """``induct x with C``: ``C`` one companion property ``(forall ((z S) ...) φ)`` or an
+    ``and`` of several; None when ``s`` is not of this form."""
+    m = _MUTUAL.fullmatch(s)
+    if m is None:
+        return None
+    name, rest = m.groups()
+    if name not in goal.scope():
+        raise StepError(f"induct: unknown variable {name!r}")
+    from ..logic.parser import parse_term
+
+    try:
+        t = parse_term(rest, goal.theory, goal.scope(), expected=BOOL, file="<step>")
+    except SpecError as e:
+        raise StepError(f"induct ... with: {e}") from None
+    if size(t) > MAX_TERM_SIZE * MAX_COMPANIONS:
+        raise StepError(f"induct ... with: companions too large ({size(t)} nodes)")
+    cs = t.args if isinstance(t, App) and t.fn == "and" and t.args and all(
+        isinstance(a, Quant) for a in t.args) else (t,)
+    return MutualInduct(name, tuple(cs))
 
 
 def _parse_multi(s: str, goal: Goal) -> Step | None:
@@ -314,6 +360,8 @@ def apply_step(step: Step, goal: Goal) -> tuple[Goal, ...]:
         return _induct_many(goal, step.vars)
     if isinstance(step, FunInduct):
         return _fun_induct(goal, step.fn, step.vars)
+    if isinstance(step, MutualInduct):
+        return _mutual_induct(goal, step.var, step.companions)
     raise StepError(f"unknown step type {type(step).__name__}")
 
 
@@ -547,3 +595,77 @@ def _guarded_calls(t: Term, fn: str, rho: dict) -> list[tuple[tuple[Term, ...], 
 
 def _has_binder(t: Term) -> bool:
     return any(isinstance(s, (Quant, Lambda, Let, Match)) for s in subterms(t))
+
+
+def _companion(goal: Goal, c: Term, what: str) -> tuple[Var, Term]:
+    """A companion property ``∀ z w̄. φ`` as (z, ``∀ w̄. φ``): ``z`` (of a datatype sort) is the
+    variable inducted on together with the goal's, ``w̄`` stay quantified in the property."""
+    if not isinstance(c, Quant) or c.kind != "forall" or c.sort != BOOL:
+        raise StepError(f"{what}: a companion must be (forall ((z SORT) ...) PROPERTY)")
+    vs, body = split_forall(c)
+    z = vs[0]
+    if symbol_table(goal.theory).datatype_of(z.sort) is None:
+        raise StepError(f"{what}: companion variable {z.name!r} has sort {z.sort}, "
+                        "not a datatype")
+    loose = free_vars(c) - frozenset(goal.fixed)
+    if loose:
+        raise StepError(f"{what}: companion mentions {sorted(v.name for v in loose)}, which "
+                        "are not fixed in the goal (the variable inducted on and the goal's "
+                        "quantified variables cannot occur in a companion; quantify them)")
+    if size(c) > MAX_TERM_SIZE:
+        raise StepError(f"{what}: companion too large ({size(c)} > {MAX_TERM_SIZE} nodes)")
+    return z, forall(vs[1:], body)
+
+
+def _mutual_induct(goal: Goal, name: str, companions: tuple[Term, ...]) -> tuple[Goal, ...]:
+    """Simultaneous structural induction on ``x`` (sort ``T``) and on the companion sorts.
+
+    The goal gives the property ``P_T(x) := ∀ others. B`` (a fixed ``x`` is reverted first);
+    each companion ``∀ z w̄. φ`` (``z`` of a datatype sort ``S``, every ``S`` distinct and
+    different from ``T``; free names only fixed variables of the goal) gives
+    ``P_S(z) := ∀ w̄. φ``.  Subgoals: for every sort ``S`` with a property and every
+    constructor ``C(f1..fk)`` of ``S``, with fresh fixed fields: one hypothesis ``P_S'(fi)`` per
+    field whose sort ``S'`` has a property, conclusion ``P_S(C(f1..fk))``; the goal's
+    hypotheses and fixed variables are kept.  A sort without a property has ``P = true``
+    (its cases are trivial and left out, its fields get no hypothesis).
+
+    Sound: the values of datatype sorts are finite constructor terms, so the proper-subterm
+    relation (across all sorts) is well founded.  Take a value ``v`` of smallest size at
+    which some ``P_S`` fails; its fields are smaller, so every hypothesis of its case holds,
+    and the case's subgoal is false.  So if all subgoals are valid, every ``P_S`` holds,
+    ``P_T`` among them, which is the goal.  For a mutual block (``Tree``/``Forest``) or a
+    nested one (``Tree`` with a ``(list Tree)`` field, which monomorphisation turns into a
+    mutual block) the companions are what make hypotheses for the fields of the other
+    sorts."""
+    what = "induct ... with"
+    if not companions:
+        raise StepError(f"{what}: no companion property")
+    if len(companions) > MAX_COMPANIONS:
+        raise StepError(f"{what}: {len(companions)} companions (more than {MAX_COMPANIONS})")
+    x, dt = _datatype_var(goal, name, what)
+    if x in goal.fixed and x not in goal.forall_vars:
+        goal = _revert(goal, x)
+    table = symbol_table(goal.theory)
+    vs, body = split_forall(goal.concl)
+    others = tuple(v for v in vs if v != x)
+    props: dict = {x.sort: (x, forall(others, body))}
+    for c in companions:
+        z, prop = _companion(goal, c, what)
+        if z.sort in props:
+            raise StepError(f"{what}: two properties for sort {z.sort}")
+        props[z.sort] = (z, prop)
+    n_cases = sum(len(table.datatype_of(s).ctors) for s in props)
+    if n_cases > MAX_SCHEME_CASES:
+        raise StepError(f"{what}: {n_cases} cases (more than {MAX_SCHEME_CASES})")
+    supply = _fresh(goal)
+    for c in companions:  # no field is named like a variable of a companion
+        supply.used |= all_var_names(c)
+    out = []
+    for sort, (z, prop) in props.items():
+        for ctor in table.datatype_of(sort).ctors:
+            fields = tuple(Var(supply.fresh(_field_base(sel, s)), s) for sel, s in ctor.fields)
+            ihs = tuple(substitute(props[f.sort][1], {props[f.sort][0]: f})
+                        for f in fields if f.sort in props)
+            concl = substitute(prop, {z: App(ctor.name, fields, sort)})
+            out.append(Goal(goal.theory, concl, goal.hyps + ihs, goal.fixed + fields))
+    return tuple(out)

@@ -28,7 +28,7 @@ from typing import Callable, Sequence, Union
 from ..logic.ast import Term
 from ..verdict import Proved, Refuted, Unknown, Verdict
 from .goal import Goal
-from .steps import Generalize, Lemma, Step, StepError, apply_step
+from .steps import Generalize, Lemma, MutualInduct, Step, StepError, apply_step
 
 
 @dataclass(frozen=True)
@@ -186,6 +186,11 @@ class Checker:
             cex = self.counterexample(subgoals[0])
             if cex is not None:
                 return Rejected("generalized goal has a counterexample", cex)
+        if isinstance(step, MutualInduct):
+            for c in step.companions:  # apply_step checked: closed over the goal's fixed
+                cex = self.counterexample(Goal(goal.theory, c, goal.hyps, goal.fixed))
+                if cex is not None:
+                    return Rejected("companion property has a counterexample", cex)
         return Accepted(subgoals)
 
     def gate_unverified(self, goal: Goal, step: Step) -> GateResult:

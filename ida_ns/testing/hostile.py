@@ -525,6 +525,32 @@ def _binder_clash(v: Vocab, r: random.Random) -> str:
     return f"lemma (forall (({name} {sort})) {body})"
 
 
+def _mutual(v: Vocab, r: random.Random) -> str:
+    """``induct x with C`` (simultaneous induction with companion properties) wrongly used:
+    false companions (some false only on large values), a companion for the variable's own
+    sort (circular), one mentioning a variable that is not fixed, duplicated sorts, non-
+    datatype and malformed companions, injections after the companion."""
+    x = v.var(r)
+    sx = v.sort_of(x) or "Nat"
+    d = _rec_sort(v, r)
+    a, k = value(v, d, 0), r.randint(10, 14)
+    false = [f"(forall ((u {d})) (= u {a}))", f"(forall ((u {d}) (w {d})) (= u w))",
+             f"(forall ((u {d})) false)", f"(forall ((u {d})) (not (= u u)))",
+             f"(forall ((u {d})) (not (= u {value(v, d, k)})))"]
+    c = r.choice(false)
+    return r.choice([
+        f"induct {x} with {c}", f"induct {x} with (and {c} {r.choice(false)})",
+        f"induct {x} with (forall ((u {sx})) {v.body()})",
+        f"induct {x} with (forall ((u {sx})) (= u u))",
+        f"induct {x} with (forall ((u {d})) (= {x} {x}))",
+        f"induct {x} with (forall ((u Int)) (= u u))", f"induct {x} with {v.goal}",
+        f"induct {x} with (", f"induct {x} with ()", f"induct {x} with (and)",
+        f"induct {x} with (forall ((u {d})) true)) (assert false) (check-sat",
+        f"induct {x} with (and " + f"(forall ((u {d})) (= u u)) " * 9 + ")",
+        f"induct {x} with (forall ((u {d})) (= u u))",
+    ])
+
+
 FAMILIES: dict[str, Callable[[Vocab, random.Random], str]] = {
     "binder_clash": _binder_clash,
     "injection": _injection, "quoted": _quoted, "false_lemma": _false_lemma,
@@ -532,7 +558,7 @@ FAMILIES: dict[str, Callable[[Vocab, random.Random], str]] = {
     "unknown_symbol": _unknown_symbol, "huge": _huge, "deep": _deep, "circular": _circular,
     "direct_spam": _direct_spam, "unicode": _unicode, "long": _long, "disguised": _disguised,
     "name_alias": _name_alias, "shadow": _shadow, "many_vars": _many_vars,
-    "crashers": _crashers,
+    "crashers": _crashers, "mutual": _mutual,
 }
 # Families that exploit bugs found by these tests and not fixed yet (each has a strict xfail
 # regression test in tests/test_adversarial.py): many_vars stalls the gate far past its time

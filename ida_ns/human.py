@@ -4,7 +4,8 @@ At each goal the terminal shows the goal and its hypotheses, the proxy's top-k s
 probabilities (when a proxy is loaded) and H's suggestions; the person answers with
 
 * a number: take that suggestion;
-* a step (``direct``, ``induct x``, ``cases x``, ``lemma F``, ``generalize T``): their own;
+* a step (``direct``, ``induct x [y ...]``, ``induct x with C``, ``finduct f x ...``,
+  ``cases x``, ``lemma F``, ``generalize T``): their own;
 * ``c``: search for a counterexample to the goal;  ``h``: defer to H at this goal;
 * ``a``: let H's search finish this goal (bounded);  ``u``: undo;  ``q``: give up.
 
@@ -30,8 +31,9 @@ from .prover.goal import Goal
 from .prover.search import Proposal
 from .prover.steps import StepError, parse_step
 
-HELP = ("answer: NUMBER take a suggestion | a step (direct, induct X, cases X, lemma F, "
-        "generalize T) | c counterexample search | h defer to H | a H finishes this goal | "
+HELP = ("answer: NUMBER take a suggestion | a step (direct, induct X [Y ...], "
+        "induct X with COMPANION, finduct F X ..., cases X, lemma F, generalize T) | "
+        "c counterexample search | h defer to H | a H finishes this goal | "
         "u undo | q give up")
 
 

@@ -51,6 +51,40 @@ def len_def(dt, name: str) -> FunDef:
     return FunDef(name, (x,), INT, Match(x, tuple(cases), INT), True)
 
 
+def spine_name(dt: str, k: int, table: SymbolTable) -> str:
+    base = f"gate-spine{k}-{dt}"
+    name = base
+    j = 0
+    while table.kind(name) is not None:
+        j += 1
+        name = f"{base}-{j}"
+    return name
+
+
+def _rec_fields(dt, ctor) -> list[int]:
+    return [j for j, (_, s) in enumerate(ctor.fields) if s == dt.sort]
+
+
+def spine_def(dt, name: str, k: int) -> FunDef:
+    """The length of the path that follows the ``k``-th recursive field of each node (a node
+    without one counts 1 and stops there; a constructor without recursive fields counts 0).
+    For a binary tree, ``spine0`` is the length of the left spine.  Structural, so terminating
+    and non-negative."""
+    x = Var("x", dt.sort)
+    cases = []
+    for c in dt.ctors:
+        vs = tuple(Var(f"y{j}", s) for j, (_, s) in enumerate(c.fields))
+        rec = _rec_fields(dt, c)
+        if not rec:
+            body = IntLit(0)
+        elif len(rec) > k:
+            body = App("+", (IntLit(1), App(name, (vs[rec[k]],), INT)), INT)
+        else:
+            body = IntLit(1)
+        cases.append(MatchCase(PatCon(c.name, vs), body))
+    return FunDef(name, (x,), INT, Match(x, tuple(cases), INT), True)
+
+
 def _resolve(t: Term, values: dict[Var, Term]) -> Term:
     for _ in range(64):
         fv = free_vars(t) & values.keys()
@@ -139,11 +173,94 @@ class SemanticMeasures:
                 return TerminationResult(False, "unknown: budget (semantic measures)",
                                          group[0].name, budget=True)
             last = failed
+        r = self.semantic_sct(group, calls, terminating, theory, table, deadline, ok_funs,
+                              names)
+        if r is not None and (r.terminating or r.budget):
+            return r
         if last is None:
-            return None
+            return r
         c, f, why = last
         return TerminationResult(False, f"obligation not proved for {c.describe()}: "
                                  f"{_short(print_term(f))} ({why})", group[0].name)
+
+
+    def semantic_sct(self, group, calls, terminating, theory, table, deadline, ok_funs,
+                     names):
+        """Size-change termination over several semantic measures at once: for each call and
+        each candidate measure ``M``, an edge ``M -> M`` that is strict when
+        ``M(args) < M(params)`` is proved, weak when ``M(args) <= M(params)`` is; then the
+        size-change criterion over those graphs (lexicographic orders such as (number of
+        nodes, length of the left spine) for flattening by rotation).  Every measure is a
+        non-negative integer function defined structurally, so strict decrease is well
+        founded; every edge's obligation is proved over the terminating part only."""
+        from .gate_calls import EQUAL, STRICT
+        from .logic.printer import print_term
+        from .termination import TerminationResult, _norm, sct_check
+
+        cands = sct_candidates(group, table)
+        if not cands or time.perf_counter() > deadline:
+            return None
+        th, lens = obligation_theory(theory, terminating, group, table, cands, several=True)
+        if th is None:
+            return None
+        allowed = ok_funs | set(lens.values())
+        obls: dict = {}
+        for ci, cand in enumerate(cands):
+            for k, c in enumerate(calls):
+                for strict in (True, False):
+                    f = obligation(c, cand, group, lens, table, strict)
+                    if f is not None and not _uses(f, names) and _only(f, allowed, table):
+                        obls[ci, k, strict] = f
+        if not obls:
+            return None
+        lemmas = helper_lemmas([f for key, f in obls.items() if key[2]], lens, table, ok_funs)
+        proved_lemmas, lemma_ev = [], []
+        for lm in lemmas:
+            d = self.discharger.prove(th, lm, deadline)
+            if d.proof is not None:
+                proved_lemmas.append(lm)
+                lemma_ev.append({"formula": print_term(lm), "proof": d.proof})
+        th2 = replace(th, axioms=tuple(proved_lemmas))
+        graphs, ev_calls = [], []
+        for k, c in enumerate(calls):
+            edges, proofs = [], []
+            for ci in range(len(cands)):
+                for strict in (True, False):
+                    f = obls.get((ci, k, strict))
+                    if f is None:
+                        continue
+                    if time.perf_counter() > deadline:
+                        return TerminationResult(False, "unknown: budget (semantic measures)",
+                                                 group[0].name, budget=True)
+                    d = self.discharger.prove(th2, f, deadline, per_obligation_s=1.5,
+                                              max_nodes=24)
+                    if _DEBUG:
+                        print("gate sct edge", ci, k, strict, print_term(f)[:160],
+                              d.reason or "proved")
+                    if d.proof is not None:
+                        edges.append((ci, ci, STRICT if strict else EQUAL))
+                        proofs.append(d.proof)
+                        break
+            if not edges:
+                return TerminationResult(False, f"no semantic measure ({', '.join(describe(cd, group) for cd in cands)}) "
+                                         f"is shown not to grow on {c.describe()}",
+                                         group[0].name)
+            graphs.append((c.caller, c.callee, _norm(edges)))
+            ev_calls.append({"call": c.index, "caller": c.caller, "callee": c.callee,
+                             "edges": [list(e) for e in edges], "proofs": proofs})
+        ok, bad, why = sct_check(graphs, deadline)
+        if why == "budget":
+            return TerminationResult(False, "unknown: budget (semantic measures)",
+                                     group[0].name, budget=True)
+        if not ok:
+            return TerminationResult(False, f"semantic measures "
+                                     f"({', '.join(describe(cd, group) for cd in cands)}): "
+                                     f"{why} for {bad or group[0].name}", group[0].name)
+        used = sorted({a for _, _, G in graphs for a, b, r in G if r == STRICT})
+        ev = {"method": "semantic-sct", "measures": [list(cd) for cd in cands],
+              "lemmas": lemma_ev, "calls": ev_calls}
+        return TerminationResult(True, "semantic size-change(" + ", ".join(
+            describe(cands[a], group) for a in used) + ")", group[0].name, ev)
 
 
 _DEBUG = bool(__import__("os").environ.get("IDA_NS_GATE_DEBUG"))
@@ -174,40 +291,85 @@ def candidates(group, table: SymbolTable):
     return out
 
 
+MAX_SCT_CANDIDATES = 6
+
+
+def sct_candidates(group, table: SymbolTable):
+    """Measures for size-change termination over semantic measures: the single candidates,
+    then the spines of datatype arguments whose nodes have two or more recursive fields
+    (``spine_k`` of argument ``i``)."""
+    out = list(candidates(group, table))
+    n = min(len(f.params) for f in group)
+    for i in range(n):
+        dts = [table.datatype_of(f.params[i].sort) for f in group]
+        if any(d is None for d in dts) or len({d.name for d in dts}) != 1:
+            continue
+        width = max(len(_rec_fields(dts[0], c)) for c in dts[0].ctors)
+        if width < 2:
+            continue  # one recursive field: the spine is len
+        out.extend(("spine", i, k) for k in range(width))
+    return out[:MAX_SCT_CANDIDATES]
+
+
 def describe(cand, group) -> str:
     if cand[0] == "len":
         return f"len({group[0].params[cand[1]].name})"
+    if cand[0] == "spine":
+        return f"spine{cand[2]}({group[0].params[cand[1]].name})"
     return "sum of len of the datatype arguments"
 
 
-def obligation_theory(theory: Theory, terminating, group, table: SymbolTable, cand):
+def obligation_theory(theory: Theory, terminating, group, table: SymbolTable, cand,
+                      several: bool = False):
+    """The theory obligations are proved in: the groups already shown terminating plus the
+    measure functions of ``cand`` (or of each candidate in the list ``cand`` when
+    ``several``), and the map from measure keys (a datatype name for its ``len``;
+    ``(datatype, k)`` for its ``spine_k``) to their names."""
+    cands = list(cand) if several else [cand]
     dts = {}
-    for f in group:
-        idx = [cand[1]] if cand[0] == "len" else [
-            i for i, p in enumerate(f.params) if table.datatype_of(p.sort) is not None]
-        for i in idx:
-            dt = table.datatype_of(f.params[i].sort)
-            if dt is None:
-                return None, {}
-            dts[dt.name] = dt
-    lens = {name: len_name(name, table) for name in sorted(dts)}
+    spines = {}
+    for cd in cands:
+        for f in group:
+            idx = [cd[1]] if cd[0] in ("len", "spine") else [
+                i for i, p in enumerate(f.params) if table.datatype_of(p.sort) is not None]
+            for i in idx:
+                if i >= len(f.params):
+                    return None, {}
+                dt = table.datatype_of(f.params[i].sort)
+                if dt is None:
+                    return None, {}
+                if cd[0] == "spine":
+                    spines[(dt.name, cd[2])] = dt
+                else:
+                    dts[dt.name] = dt
+    lens: dict = {name: len_name(name, table) for name in sorted(dts)}
     defs = tuple(terminating) + tuple((len_def(dts[n], lens[n]),) for n in sorted(dts))
+    for key in sorted(spines):
+        lens[key] = spine_name(key[0], key[1], table)
+        defs += ((spine_def(spines[key], lens[key], key[1]),),)
     return replace(theory, defs=defs, axioms=()), lens
 
 
 def _measure(f: FunDef, terms, cand, lens, table):
-    idx = [cand[1]] if cand[0] == "len" else [
+    idx = [cand[1]] if cand[0] in ("len", "spine") else [
         i for i, p in enumerate(f.params) if table.datatype_of(p.sort) is not None]
     parts = []
     for i in idx:
-        if i >= len(terms):
+        if i >= len(terms) or i >= len(f.params):
             return None
         dt = table.datatype_of(f.params[i].sort)
-        parts.append(App(lens[dt.name], (terms[i],), INT))
+        if dt is None:
+            return None
+        key = (dt.name, cand[2]) if cand[0] == "spine" else dt.name
+        if key not in lens:
+            return None
+        parts.append(App(lens[key], (terms[i],), INT))
     return parts[0] if len(parts) == 1 else App("+", tuple(parts), INT)
 
 
-def obligation(c: CallSite, cand, group, lens, table: SymbolTable) -> Term | None:
+def obligation(c: CallSite, cand, group, lens, table: SymbolTable, strict: bool = True
+               ) -> Term | None:
+    """``forall vars. path => M(args) < M(params)`` (``<=`` when not ``strict``)."""
     defs = {f.name: f for f in group}
     values = dict(c.values)
     args = [_resolve(a, values) for a in c.args]
@@ -218,7 +380,7 @@ def obligation(c: CallSite, cand, group, lens, table: SymbolTable) -> Term | Non
         return None
     hyps = [_resolve(h, values) for h in c.path]
     lams: dict = {}
-    concl = _generalise_lambdas(App("<", (after, before), BOOL), lams)
+    concl = _generalise_lambdas(App("<" if strict else "<=", (after, before), BOOL), lams)
     hyps = [_generalise_lambdas(h, lams) for h in hyps]
     body = implies(and_(*hyps), concl) if hyps else concl
     return _close(body)
@@ -229,7 +391,8 @@ def helper_lemmas(obls, lens, table: SymbolTable, ok_funs) -> list[Term]:
     measured datatype inside an obligation, for each argument ``x`` of the same datatype."""
     by_sort = {}
     for dt_name, ln in lens.items():
-        by_sort[dt_name] = ln
+        if isinstance(dt_name, str):  # len functions (spines have (datatype, k) keys)
+            by_sort[dt_name] = ln
     out: list[Term] = []
     seen = set()
     for f in obls:
@@ -296,4 +459,77 @@ def recheck_semantic(group, done, theory: Theory, table: SymbolTable, ev, prove_
         why = recheck_proof(th2, f, e.get("proof"), prove_many, timeout_s, provers)
         if why is not None:
             return f"obligation for {c.describe()}: {why}"
+    return None
+
+
+def recheck_semantic_sct(group, done, theory: Theory, table: SymbolTable, ev, prove_many,
+                         timeout_s: float, provers=None) -> str | None:
+    """None if ``ev`` (method ``semantic-sct``) shows that ``group`` terminates: the measures
+    are candidates, every lemma and every claimed edge's obligation is re-proved from its
+    proof, and the size-change criterion holds on the re-checked graphs."""
+    from .gate_calls import EQUAL, STRICT
+    from .gate_prove import recheck_proof
+    from .logic.parser import parse_term
+    from .termination import _norm, sct_check
+
+    if prove_many is None:
+        return "semantic measure evidence needs a solver to re-check"
+    raw = ev.get("measures")
+    allowed = sct_candidates(group, table)
+    if not isinstance(raw, list) or not raw:
+        return "no measures"
+    cands = []
+    for m in raw:
+        if not isinstance(m, list) or tuple(m) not in allowed or tuple(m) in cands:
+            return f"measure {m!r} is not a candidate for {group[0].name}"
+        cands.append(tuple(m))
+    th, lens = obligation_theory(theory, done, group, table, cands, several=True)
+    if th is None:
+        return "no obligation theory"
+    calls = group_calls(group, table)
+    names = {f.name for f in group}
+    lemmas = []
+    for e in ev.get("lemmas", []):
+        if not isinstance(e, dict) or not isinstance(e.get("formula"), str):
+            return "bad lemma entry"
+        try:
+            lm = parse_term(e["formula"], th, {}, expected=BOOL, file="evidence lemma")
+        except Exception as ex:
+            return f"lemma does not parse: {ex}"
+        why = recheck_proof(th, lm, e.get("proof"), prove_many, timeout_s, provers)
+        if why is not None:
+            return f"lemma {e['formula']}: {why}"
+        lemmas.append(lm)
+    th2 = replace(th, axioms=tuple(lemmas))
+    claimed = ev.get("calls")
+    if not isinstance(claimed, list) or len(claimed) != len(calls):
+        return "one entry per call is needed"
+    graphs = []
+    for c, e in zip(calls, claimed):
+        if not isinstance(e, dict) or e.get("caller") != c.caller or \
+                e.get("callee") != c.callee:
+            return f"evidence does not match {c.describe()}"
+        edges, proofs = e.get("edges"), e.get("proofs")
+        if not isinstance(edges, list) or not isinstance(proofs, list) or \
+                len(edges) != len(proofs):
+            return f"one proof per edge is needed for {c.describe()}"
+        checked = []
+        for edge, proof in zip(edges, proofs):
+            if not (isinstance(edge, list) and len(edge) == 3 and all(
+                    type(x) is int for x in edge)):
+                return f"bad edge {edge!r}"
+            a, b, r = edge
+            if a != b or not (0 <= a < len(cands)) or r not in (STRICT, EQUAL):
+                return f"bad edge {edge!r}"
+            f = obligation(c, cands[a], group, lens, table, r == STRICT)
+            if f is None or _uses(f, names):
+                return f"no obligation for {c.describe()}"
+            why = recheck_proof(th2, f, proof, prove_many, timeout_s, provers)
+            if why is not None:
+                return f"edge {edge} of {c.describe()}: {why}"
+            checked.append((a, b, r))
+        graphs.append((c.caller, c.callee, _norm(checked)))
+    ok, bad, why = sct_check(graphs, time.perf_counter() + 60.0)
+    if not ok:
+        return f"size-change check fails for {bad or group[0].name}: {why}"
     return None

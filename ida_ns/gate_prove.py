@@ -108,7 +108,11 @@ class Discharger:
             return None
         return proof
 
-    def prove(self, theory: Theory, formula: Term, deadline: float) -> Discharged:
+    def prove(self, theory: Theory, formula: Term, deadline: float,
+              per_obligation_s: float | None = None, max_nodes: int | None = None
+              ) -> Discharged:
+        """A re-checked proof of ``formula`` over ``theory``, or the reason there is none;
+        ``per_obligation_s`` / ``max_nodes`` lower the search's effort for this call."""
         from .prover.goal import Goal
         from .prover.overseer import Overseer
         from .prover.proof import LemmaLibrary
@@ -133,10 +137,12 @@ class Discharger:
         strong = self._strong(theory, formula, deadline)
         if strong is not None:
             return Discharged(strong)
-        budget = Budget(wall_s=min(self.per_obligation_s, left), max_nodes=self.max_nodes,
+        per = self.per_obligation_s if per_obligation_s is None else per_obligation_s
+        budget = Budget(wall_s=min(per, left),
+                        max_nodes=self.max_nodes if max_nodes is None else max_nodes,
                         max_depth=5, leaf_timeout_s=self.leaf_timeout_s)
         search = Search(checker, Overseer(), budget, LemmaLibrary(), {}, None,
-                        min(deadline, time.perf_counter() + self.per_obligation_s))
+                        min(deadline, time.perf_counter() + per))
         res = search.run(goal)
         if not res.proved:
             return Discharged(None, res.reason or "not proved")

@@ -24,7 +24,7 @@ from dataclasses import replace
 
 from .gate_calls import CallSite, group_calls
 from .logic.ast import (
-    BOOL, INT, App, FunDef, IntLit, Lambda, Match, MatchCase, PatCon, Quant, Term, Theory, Var,
+    BOOL, FALSE, INT, App, FunDef, IntLit, Lambda, Match, MatchCase, PatCon, Quant, Term, Theory, Var,
     and_, free_vars, implies, subterms, substitute,
 )
 from .logic.symbols import DEFINED, SymbolTable
@@ -85,6 +85,44 @@ def spine_def(dt, name: str, k: int) -> FunDef:
     return FunDef(name, (x,), INT, Match(x, tuple(cases), INT), True)
 
 
+MAX_ELEM_SORTS = 2  # element sorts per datatype that get a membership function
+
+
+def elem_sorts(dt) -> list:
+    """The sorts of ``dt``'s non-recursive fields, in order of first appearance."""
+    out = []
+    for c in dt.ctors:
+        for _, srt in c.fields:
+            if srt != dt.sort and srt not in out:
+                out.append(srt)
+    return out[:MAX_ELEM_SORTS]
+
+
+def elem_def(dt, name: str, esort) -> FunDef:
+    """Membership: ``elem(e, x)`` holds iff some node of ``x`` has a field of sort ``esort``
+    equal to ``e``.  Structural, so terminating."""
+    e = Var("e", esort)
+    x = Var("x", dt.sort)
+    cases = []
+    for c in dt.ctors:
+        vs = tuple(Var(f"y{j}", srt) for j, (_, srt) in enumerate(c.fields))
+        parts = [App("=", (e, v), BOOL) for v in vs if v.sort == esort] + \
+            [App(name, (e, v), BOOL) for v in vs if v.sort == dt.sort]
+        body = FALSE if not parts else parts[0] if len(parts) == 1 else App("or", tuple(parts),
+                                                                           BOOL)
+        cases.append(MatchCase(PatCon(c.name, vs), body))
+    return FunDef(name, (e, x), BOOL, Match(x, tuple(cases), BOOL), True)
+
+
+def _fresh_name(base: str, table: SymbolTable) -> str:
+    name = base
+    j = 0
+    while table.kind(name) is not None:
+        j += 1
+        name = f"{base}-{j}"
+    return name
+
+
 def _resolve(t: Term, values: dict[Var, Term]) -> Term:
     for _ in range(64):
         fv = free_vars(t) & values.keys()
@@ -132,6 +170,7 @@ class SemanticMeasures:
         names = {f.name for f in group}
         ok_funs = {f.name for g in terminating for f in g}
         last = None
+        memo: dict = {}  # lemma proofs, shared by the candidates (keyed by theory and formula)
         for cand in candidates(group, table):
             th, lens = obligation_theory(theory, terminating, group, table, cand)
             if th is None:
@@ -147,14 +186,7 @@ class SemanticMeasures:
             if obls is None:
                 continue
             lemmas = helper_lemmas(obls, lens, table, ok_funs)
-            proved_lemmas, lemma_ev = [], []
-            for lm in lemmas:
-                d = self.discharger.prove(th, lm, deadline)
-                if _DEBUG:
-                    print("gate lemma", print_term(lm), d.reason or "proved")
-                if d.proof is not None:
-                    proved_lemmas.append(lm)
-                    lemma_ev.append({"formula": print_term(lm), "proof": d.proof})
+            proved_lemmas, lemma_ev = self._prove_lemmas(th, lemmas, deadline, memo)
             th2 = replace(th, axioms=tuple(proved_lemmas))
             ev_obls = []
             failed = None
@@ -174,7 +206,7 @@ class SemanticMeasures:
                                          group[0].name, budget=True)
             last = failed
         r = self.semantic_sct(group, calls, terminating, theory, table, deadline, ok_funs,
-                              names)
+                              names, memo)
         if r is not None and (r.terminating or r.budget):
             return r
         if last is None:
@@ -184,8 +216,29 @@ class SemanticMeasures:
                                  f"{_short(print_term(f))} ({why})", group[0].name)
 
 
+    def _prove_lemmas(self, th: Theory, lemmas, deadline: float, memo: dict):
+        """The helper lemmas proved (each over ``th``, with no other lemma), with their
+        evidence; a conditional lemma whose conclusion is already proved is skipped."""
+        from .logic.printer import print_term
+
+        proved, ev = [], []
+        for lm in lemmas:
+            hyp, concl = _split_obligation(lm)
+            if hyp is not None and _close(concl) in proved:
+                continue  # implied by the unconditional one
+            key = (th, lm)
+            d = memo.get(key)
+            if d is None:
+                d = memo[key] = self.discharger.prove(th, lm, deadline)
+                if _DEBUG:
+                    print("gate lemma", print_term(lm)[:200], d.reason or "proved")
+            if d.proof is not None:
+                proved.append(lm)
+                ev.append({"formula": print_term(lm), "proof": d.proof})
+        return proved, ev
+
     def semantic_sct(self, group, calls, terminating, theory, table, deadline, ok_funs,
-                     names):
+                     names, memo=None):
         """Size-change termination over several semantic measures at once: for each call and
         each candidate measure ``M``, an edge ``M -> M`` that is strict when
         ``M(args) < M(params)`` is proved, weak when ``M(args) <= M(params)`` is; then the
@@ -214,12 +267,8 @@ class SemanticMeasures:
         if not obls:
             return None
         lemmas = helper_lemmas([f for key, f in obls.items() if key[2]], lens, table, ok_funs)
-        proved_lemmas, lemma_ev = [], []
-        for lm in lemmas:
-            d = self.discharger.prove(th, lm, deadline)
-            if d.proof is not None:
-                proved_lemmas.append(lm)
-                lemma_ev.append({"formula": print_term(lm), "proof": d.proof})
+        proved_lemmas, lemma_ev = self._prove_lemmas(th, lemmas, deadline,
+                                                     {} if memo is None else memo)
         th2 = replace(th, axioms=tuple(proved_lemmas))
         graphs, ev_calls = [], []
         for k, c in enumerate(calls):
@@ -347,6 +396,11 @@ def obligation_theory(theory: Theory, terminating, group, table: SymbolTable, ca
     for key in sorted(spines):
         lens[key] = spine_name(key[0], key[1], table)
         defs += ((spine_def(spines[key], lens[key], key[1]),),)
+    for n in sorted(dts):  # membership, for conditional lemmas ("elem a x => len (h a x) < ..")
+        for k, esort in enumerate(elem_sorts(dts[n])):
+            key = ("elem", n, k)
+            lens[key] = _fresh_name(f"gate-elem{k}-{n}", table)
+            defs += ((elem_def(dts[n], lens[key], esort),),)
     return replace(theory, defs=defs, axioms=()), lens
 
 
@@ -416,7 +470,78 @@ def helper_lemmas(obls, lens, table: SymbolTable, ok_funs) -> list[Term]:
                 if lm not in seen:
                     seen.add(lm)
                     out.append(lm)
-    return out[:6]
+    return out[:6] + membership_lemmas(obls, lens, table, ok_funs)[:MAX_MEMBERSHIP_LEMMAS]
+
+
+MAX_MEMBERSHIP_LEMMAS = 4
+
+
+def _split_obligation(f: Term) -> tuple[Term | None, Term]:
+    """(hypothesis or None, conclusion) of ``forall vs. H => C`` / ``forall vs. C``."""
+    body = f.body if isinstance(f, Quant) else f
+    if isinstance(body, App) and body.fn == "=>" and len(body.args) == 2:
+        return body.args[0], body.args[1]
+    return None, body
+
+
+def membership_lemmas(obls, lens, table: SymbolTable, ok_funs) -> list[Term]:
+    """Conditional lemmas for a strict decrease through a deleting function ``h``: where an
+    obligation measures ``len (h .. t .. s ..)`` with ``t`` of an element sort of ``s``'s
+    datatype, ``elem a x => len (h .. a .. x ..) < len x`` (the function removes a member)
+    and the membership instance ``elem t s`` (its free variables generalised; under the
+    obligation's hypotheses when needed).  Each is proved like any helper lemma, over the
+    terminating part only, before it is used."""
+    lens_of = {k: v for k, v in lens.items() if isinstance(k, str)}
+    elems = {(k[1], k[2]): v for k, v in lens.items() if isinstance(k, tuple) and len(k) == 3
+             and k[0] == "elem"}
+    out: list[Term] = []
+    seen: set = set()
+
+    def add(t: Term) -> None:
+        if t not in seen:
+            seen.add(t)
+            out.append(t)
+
+    for f in obls:
+        hyp, concl = _split_obligation(f)
+        if not (isinstance(concl, App) and concl.fn == "<"):
+            continue
+        for s in subterms(concl):
+            if not (isinstance(s, App) and len(s.args) == 1 and isinstance(s.args[0], App)
+                    and s.args[0].fn in ok_funs):
+                continue
+            u = s.args[0]
+            dname = u.sort.name if not u.sort.args else None
+            if dname is None or lens_of.get(dname) != s.fn:
+                continue
+            dt = table.datatype_of(u.sort)
+            fd = table.theory.fundef(u.fn)
+            if dt is None or fd is None or len(fd.params) != len(u.args):
+                continue
+            xs = tuple(Var(f"a'{j}", p.sort) for j, p in enumerate(fd.params))
+            ln = s.fn
+            for k, esort in enumerate(elem_sorts(dt)):
+                el = elems.get((dname, k))
+                if el is None:
+                    continue
+                for pd, par in enumerate(fd.params):
+                    if par.sort != u.sort:
+                        continue
+                    for pe, pare in enumerate(fd.params):
+                        if pare.sort != esort:
+                            continue
+                        add(_close(implies(
+                            App(el, (xs[pe], xs[pd]), BOOL),
+                            App("<", (App(ln, (App(u.fn, xs, u.sort),), INT),
+                                      App(ln, (xs[pd],), INT)), BOOL))))
+                        t, c = u.args[pe], u.args[pd]
+                        if isinstance(t, Var):
+                            continue  # an arbitrary value is not a member
+                        atom = App(el, (t, c), BOOL)
+                        add(_close(atom))
+                        if hyp is not None:
+                            add(_close(implies(hyp, atom)))
+    return out
 
 
 def recheck_semantic(group, done, theory: Theory, table: SymbolTable, ev, prove_many,

@@ -25,6 +25,9 @@ class Discharged:
 
 
 STRONG = "cvc5-ind"  # the prover's strong closer (cvc5 with induction)
+SECOND = "cvc5"  # the second leaf solver: tried on a leaf z3 leaves unknown
+# (z3's unfolding of recursive functions gives up on some leaves cvc5 closes at once, e.g.
+# len (couple (rcons a (rcons b r))) <= len (rcons a (rcons b r)) under len (couple r) <= len r)
 
 
 class Provers:
@@ -46,7 +49,7 @@ class Provers:
             return self.main
         if name in self.extra:
             return self.extra[name]
-        if name in self.failed or name != STRONG:
+        if name in self.failed or name not in (STRONG, SECOND):
             return None
         try:
             from ida_ns.solvers.pool import SolverPool
@@ -108,6 +111,27 @@ class Discharger:
             return None
         return proof
 
+    def _portfolio(self):
+        """``prove_many`` whose unknown leaves go to the second solver (its verdict, naming
+        it, replaces the unknown; a proof's leaf then names the solver that closed it)."""
+        from .verdict import Proved, Refuted
+
+        if self.provers is None or self.solver == SECOND:
+            return self.prove_many
+        main, provers = self.prove_many, self.provers
+
+        def run(queries, timeout_s):
+            vs = list(main(queries, timeout_s))
+            todo = [i for i, v in enumerate(vs) if not isinstance(v, (Proved, Refuted))]
+            second = provers.get(SECOND) if todo else None
+            if second is not None:
+                for i, v in zip(todo, second([queries[i] for i in todo], timeout_s)):
+                    if isinstance(v, Proved):
+                        vs[i] = v
+            return vs
+
+        return run
+
     def prove(self, theory: Theory, formula: Term, deadline: float,
               per_obligation_s: float | None = None, max_nodes: int | None = None
               ) -> Discharged:
@@ -124,7 +148,8 @@ class Discharger:
         if left <= 0.05:
             return Discharged(None, "budget")
         goal = Goal(theory, formula)
-        checker = Checker(self.prove_many, solver=self.solver,
+        leaves = self._portfolio()
+        checker = Checker(leaves, solver=self.solver,
                           leaf_timeout_s=self.leaf_timeout_s, cache=VerdictCache(),
                           test_trials=150, test_time_s=min(0.2, left / 4))
         try:
@@ -138,9 +163,9 @@ class Discharger:
         if strong is not None:
             return Discharged(strong)
         per = self.per_obligation_s if per_obligation_s is None else per_obligation_s
-        budget = Budget(wall_s=min(per, left),
-                        max_nodes=self.max_nodes if max_nodes is None else max_nodes,
-                        max_depth=5, leaf_timeout_s=self.leaf_timeout_s)
+        nodes = self.max_nodes if max_nodes is None else max_nodes
+        budget = Budget(wall_s=min(per, left), max_nodes=nodes, max_depth=5,
+                        leaf_timeout_s=self.leaf_timeout_s)
         search = Search(checker, Overseer(), budget, LemmaLibrary(), {}, None,
                         min(deadline, time.perf_counter() + per))
         res = search.run(goal)
@@ -203,7 +228,7 @@ def recheck_proof(theory: Theory, formula: Term, proof, prove_many, timeout_s: f
         if isinstance(step, Direct):
             if step.lemmas or children:
                 return f"{w}: a direct step of an obligation uses no lemmas and has no subgoals"
-            by = n.get("solver") if n.get("solver") == STRONG else ""
+            by = n.get("solver") if n.get("solver") in (STRONG, SECOND) else ""
             leaves.append((w, g, by))
             continue
         try:

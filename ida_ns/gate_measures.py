@@ -191,7 +191,7 @@ class SemanticMeasures:
             ev_obls = []
             failed = None
             for c, f in zip(calls, obls):
-                d = self.discharger.prove(th2, f, deadline)
+                d = self.discharger.prove(th2, f, deadline, axioms_are_lemmas=True)
                 if d.proof is None:
                     failed = (c, f, d.reason)
                     break
@@ -282,7 +282,7 @@ class SemanticMeasures:
                         return TerminationResult(False, "unknown: budget (semantic measures)",
                                                  group[0].name, budget=True)
                     d = self.discharger.prove(th2, f, deadline, per_obligation_s=1.5,
-                                              max_nodes=24)
+                                              max_nodes=24, axioms_are_lemmas=True)
                     if _DEBUG:
                         print("gate sct edge", ci, k, strict, print_term(f)[:160],
                               d.reason or "proved")
@@ -470,7 +470,28 @@ def helper_lemmas(obls, lens, table: SymbolTable, ok_funs) -> list[Term]:
                 if lm not in seen:
                     seen.add(lm)
                     out.append(lm)
-    return out[:6] + membership_lemmas(obls, lens, table, ok_funs)[:MAX_MEMBERSHIP_LEMMAS]
+    return nonneg_lemmas(obls, lens) + out[:6] + \
+        membership_lemmas(obls, lens, table, ok_funs)[:MAX_MEMBERSHIP_LEMMAS]
+
+
+def nonneg_lemmas(obls, lens) -> list[Term]:
+    """``forall x. 0 <= M x`` for each measure function ``M`` the obligations use (true by
+    construction, but solvers do not know it without induction: ``len Leaf < len (Node Leaf
+    x c)`` needs ``0 <= len c``)."""
+    from .logic.ast import IntLit
+
+    used = set()
+    for f in obls:
+        used |= {s for s in subterms(f) if isinstance(s, App) and len(s.args) == 1
+                 and s.sort == INT}
+    names = {v for k, v in lens.items() if not (isinstance(k, tuple) and k[0] == "elem")}
+    out, seen = [], set()
+    for s in sorted(used, key=lambda a: a.fn):
+        if s.fn in names and s.fn not in seen:
+            seen.add(s.fn)
+            x = Var("a'0", s.args[0].sort)
+            out.append(_close(App("<=", (IntLit(0), App(s.fn, (x,), INT)), BOOL)))
+    return out
 
 
 MAX_MEMBERSHIP_LEMMAS = 4

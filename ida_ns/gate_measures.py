@@ -24,7 +24,8 @@ from dataclasses import replace
 
 from .gate_calls import CallSite, group_calls
 from .logic.ast import (
-    BOOL, FALSE, INT, App, FunDef, IntLit, Lambda, Match, MatchCase, PatCon, Quant, Term, Theory, Var,
+    BOOL, FALSE, INT, App, FunDef, IntLit, Lambda, Match, MatchCase, PatCon, Quant, Term,
+    Theory, Var,
     and_, free_vars, implies, subterms, substitute,
 )
 from .logic.symbols import DEFINED, SymbolTable
@@ -291,9 +292,9 @@ class SemanticMeasures:
                         proofs.append(d.proof)
                         break
             if not edges:
-                return TerminationResult(False, f"no semantic measure ({', '.join(describe(cd, group) for cd in cands)}) "
-                                         f"is shown not to grow on {c.describe()}",
-                                         group[0].name)
+                shown = ", ".join(describe(cd, group) for cd in cands)
+                return TerminationResult(False, f"no semantic measure ({shown}) is shown not "
+                                         f"to grow on {c.describe()}", group[0].name)
             graphs.append((c.caller, c.callee, _norm(edges)))
             ev_calls.append({"call": c.index, "caller": c.caller, "callee": c.callee,
                              "edges": [list(e) for e in edges], "proofs": proofs})

@@ -231,7 +231,7 @@ def recheck_proof(theory: Theory, formula: Term, proof, prove_many, timeout_s: f
     from .errors import IdaNsError
     from .prover.goal import Goal
     from .prover.steps import Direct, StepError, apply_step, parse_step
-    from .verdict import Proved
+    from .verdict import Proved, Refuted
 
     leaves = []
     stack = [(proof, Goal(theory, formula), "proof")]
@@ -277,7 +277,7 @@ def recheck_proof(theory: Theory, formula: Term, proof, prove_many, timeout_s: f
             group = [(w, g) for w, g, b in leaves if b == by]
             verdicts = run([g.query() for _, g in group], timeout_s)
             for (w, g), v in zip(group, verdicts):
-                if not isinstance(v, Proved):  # one more try: solver state differs per call
+                if not isinstance(v, (Proved, Refuted)):  # one more try: solver state
                     v = run([g.query()], timeout_s)[0]
                 if not isinstance(v, Proved):
                     return f"{w}: leaf not re-proved by {by or 'the solver'}: {v.status}" + (

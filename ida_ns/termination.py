@@ -20,7 +20,11 @@ call that failed; it never raises on any input.
    (multisets) and mutual recursion.
 5. When that fails, semantic measures (:mod:`ida_ns.gate_measures`): the length of a datatype
    argument, or the sum of those lengths, whose decrease is an obligation proved by ida-ns's own
-   prover over functions already shown terminating.
+   prover over functions already shown terminating; then size-change termination over several
+   semantic measures at once (lengths and spines, strict and weak edges each proved).
+
+A call whose integer checks are dropped after z3 timeouts is reported as a timeout (the reason
+names the claim that timed out), not as "no decreasing measure".
 
 The whole analysis runs under the caller's deadline and stops there with "unknown: budget".
 The symbol table is built once per theory; the work is linear in the number of definitions times

@@ -12,9 +12,15 @@ through filter, selection sort through delete-minimum).  Here:
   parameters' known shapes (match patterns, let definitions), with lambda terms generalised to
   variables (the measure does not depend on them);
 * obligations are proved by ida-ns's prover over a theory holding only the groups already shown
-  terminating plus ``len_D`` — never the group being defined.  Helper lemmas of the shape
-  ``len (h .. x ..) <= len x`` for the functions in the arguments are proved first and then
-  available as axioms (they follow from the same definitions).
+  terminating plus ``len_D`` (and ``spine_k_D``, ``elem_D``) — never the group being defined.
+  Helper lemmas are proved first and then available as axioms (they follow from the same
+  definitions): ``0 <= M x`` for each measure function, ``len (h .. x ..) <= len x`` for the
+  functions in the arguments, and membership lemmas for deleting functions
+  (``elem a x => len (h a x) < len x`` and the call's instance ``elem t s``);
+* when no single candidate decreases on every call, :meth:`SemanticMeasures.semantic_sct` runs
+  size-change termination over all candidates at once (``spine_k`` follows the ``k``-th
+  recursive field: the left spine of a tree), each edge ``M -> M`` strict or weak by a proved
+  obligation; the evidence (method ``semantic-sct``) is re-checked edge by edge.
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ class Discharged:
 
 STRONG = "cvc5-ind"  # the prover's strong closer (cvc5 with induction)
 DIRECT_S = 0.3  # the first, direct try of the main solver on an obligation
+SCHEME_LEAF_S = 1.0  # each case of a functional-induction scheme tried before the search
 SECOND = "cvc5"  # the second leaf solver: tried on a leaf z3 leaves unknown
 # (z3's unfolding of recursive functions gives up on some leaves cvc5 closes at once, e.g.
 # len (couple (rcons a (rcons b r))) <= len (rcons a (rcons b r)) under len (couple r) <= len r)
@@ -130,6 +131,55 @@ class Discharger:
             return None
         return proof
 
+    def _scheme(self, goal, deadline: float) -> dict | None:
+        """Functional induction along the function the obligation is about, with every case
+        closed directly: for ``forall x̄. .. h(x̄) ..`` (``h`` recursive and terminating, its
+        arguments exactly distinct bound variables) the step ``finduct h x̄`` and one leaf per
+        case (the main solver, then the second one on the cases it leaves unknown).  This is
+        the proof most helper lemmas have (``len (pairwise x) <= len x``), found without a
+        search; it is kept only if it re-checks at once."""
+        from .errors import IdaNsError
+        from .logic.ast import App, subterms
+        from .prover.goal import split_forall
+        from .prover.steps import StepError, apply_step, parse_step
+        from .verdict import Proved
+
+        if goal.hyps or goal.fixed:
+            return None
+        vs, body = split_forall(goal.concl)
+        if not vs:
+            return None
+        steps = []
+        for t in subterms(body):
+            fd = goal.theory.fundef(t.fn) if isinstance(t, App) else None
+            if fd is None or not fd.recursive or len(t.args) != len(fd.params) or \
+                    len(set(t.args)) != len(t.args) or not all(a in vs for a in t.args):
+                continue
+            text = f"finduct {t.fn} " + " ".join(a.name for a in t.args)
+            if text not in steps:
+                steps.append(text)
+        leaves = self._portfolio()
+        for text in steps[:2]:
+            t = min(SCHEME_LEAF_S, deadline - time.perf_counter())
+            if t <= 0.05:
+                return None
+            try:
+                subgoals = apply_step(parse_step(text, goal), goal)
+            except (StepError, IdaNsError, ValueError):  # not applicable here
+                continue
+            if not subgoals or len(subgoals) > 12:
+                continue
+            vs_ = leaves([g.query() for g in subgoals], t)
+            if not all(isinstance(v, Proved) for v in vs_):
+                continue
+            proof = {"step": text, "children": [
+                {"step": "direct", "solver": v.solver or self.solver, "children": []}
+                for v in vs_]}
+            if recheck_proof(goal.theory, goal.concl, proof, self.prove_many,
+                             max(1.0, 2 * t), self.provers) is None:
+                return proof
+        return None
+
     def _portfolio(self):
         """``prove_many`` whose unknown leaves go to the second solver (its verdict, naming
         it, replaces the unknown; a proof's leaf then names the solver that closed it)."""
@@ -184,6 +234,9 @@ class Discharger:
         direct = self._direct(goal, deadline)
         if direct is not None:
             return Discharged(direct)
+        scheme = self._scheme(goal, deadline)
+        if scheme is not None:
+            return Discharged(scheme)
         strong = self._strong(theory, formula, deadline)
         if strong is not None:
             return Discharged(strong)

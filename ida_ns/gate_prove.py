@@ -330,8 +330,8 @@ def recheck_proof(theory: Theory, formula: Term, proof, prove_many, timeout_s: f
             group = [(w, g) for w, g, b in leaves if b == by]
             verdicts = run([g.query() for _, g in group], timeout_s)
             for (w, g), v in zip(group, verdicts):
-                if not isinstance(v, (Proved, Refuted)):  # one more try: solver state
-                    v = run([g.query()], timeout_s)[0]
+                if not isinstance(v, (Proved, Refuted)):  # one more try, longer: solver
+                    v = run([g.query()], 2 * timeout_s)[0]  # state and machine load vary
                 if not isinstance(v, Proved):
                     return f"{w}: leaf not re-proved by {by or 'the solver'}: {v.status}" + (
                         f" ({v.reason})" if hasattr(v, "reason") else "")

@@ -56,8 +56,21 @@ def main() -> int:
         corpus = ROOT / "specs" / "termination"
         manifest = json.loads((corpus / "manifest.json").read_text())["files"]
         ok = bad = gaps = 0
+        rechecked = recheck_fail = 0
         for name, spec in sorted(manifest.items()):
             row = gate_file(corpus / name, pool.prove_many, args.timeout)
+            if row["status"] == "consistent" and row["evidence"]:
+                # stable evidence: re-checked in a fresh solver process (check-proof's path)
+                from ida_ns.gate import recheck_evidence
+                from ida_ns.logic.parser import parse_file
+
+                with SolverPool("z3", workers=1, timeout_s=2.0) as fresh:
+                    fails = recheck_evidence(parse_file(corpus / name), row["evidence"],
+                                             fresh.prove_many)
+                rechecked += 1
+                if fails:
+                    recheck_fail += 1
+                    print(f"   corpus {name}: evidence did not re-check: {fails[0][:150]}")
             if spec["expect"] == "refused":
                 good = row["status"] != "consistent"
             else:
@@ -68,7 +81,8 @@ def main() -> int:
             if not good:
                 print(f"   corpus {name}: {row['status']}: {row['reason'][:150]}")
         print(f"corpus: {ok}/{len(manifest)} as expected, {bad} regressions, "
-              f"{gaps} known gaps (terminating, not reached)", flush=True)
+              f"{gaps} known gaps (terminating, not reached); evidence re-checked in a fresh "
+              f"process: {rechecked - recheck_fail}/{rechecked}", flush=True)
     t0 = time.perf_counter()
     wrong = term = 0
     for s in range(args.hostile):

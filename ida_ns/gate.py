@@ -229,7 +229,7 @@ def recheck_evidence(problem, evidence, prove_many=None, timeout_s: float = 5.0)
 
 
 def _recheck(problem, evidence, prove_many, timeout_s, provers) -> list[str]:
-    from .gate_measures import recheck_semantic
+    from .gate_measures import recheck_semantic, recheck_semantic_sct
     from .gate_prove import recheck_proof
     from .termination import recheck_group
 
@@ -255,6 +255,9 @@ def _recheck(problem, evidence, prove_many, timeout_s, provers) -> list[str]:
         if isinstance(ev, dict) and ev.get("method") == "semantic":
             why = recheck_semantic(group, tuple(done), theory, table, ev, prove_many, timeout_s,
                                    provers)
+        elif isinstance(ev, dict) and ev.get("method") == "semantic-sct":
+            why = recheck_semantic_sct(group, tuple(done), theory, table, ev, prove_many,
+                                       timeout_s, provers)
         else:
             why = recheck_group(group, table, ev)
         if why is not None:

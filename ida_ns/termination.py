@@ -20,7 +20,11 @@ call that failed; it never raises on any input.
    (multisets) and mutual recursion.
 5. When that fails, semantic measures (:mod:`ida_ns.gate_measures`): the length of a datatype
    argument, or the sum of those lengths, whose decrease is an obligation proved by ida-ns's own
-   prover over functions already shown terminating.
+   prover over functions already shown terminating; then size-change termination over several
+   semantic measures at once (lengths and spines, strict and weak edges each proved).
+
+A call whose integer checks are dropped after z3 timeouts is reported as a timeout (the reason
+names the claim that timed out), not as "no decreasing measure".
 
 The whole analysis runs under the caller's deadline and stops there with "unknown: budget".
 The symbol table is built once per theory; the work is linear in the number of definitions times
@@ -37,8 +41,8 @@ from .logic.ast import INT, FunDef, Theory
 from .logic.symbols import SymbolTable
 
 MAX_INT_PARAMS = 3  # integer parameters that take part in difference measures
-MAX_CLOSURE = 4000
-MAX_TIMEOUTS_PER_CALL = 3  # z3 checks that time out before a call's integer edges are dropped  # size-change graphs in a closure before giving up
+MAX_CLOSURE = 4000  # size-change graphs in a closure before giving up
+MAX_TIMEOUTS_PER_CALL = 3  # z3 checks that time out before a call's integer edges are dropped
 DEFAULT_GATE_S = 10.0
 
 
@@ -179,8 +183,11 @@ def sct_check(graphs: list[tuple[str, str, frozenset[Edge]]], deadline: float
 
 
 def call_edges(call: CallSite, mf: list[Measure], mg: list[Measure], table: SymbolTable,
-               deadline: float, query_s: float) -> tuple[frozenset[Edge], bool]:
-    """The size-change graph of ``call``; the flag says a z3 check hit the deadline."""
+               deadline: float, query_s: float, timeouts: list | None = None
+               ) -> tuple[frozenset[Edge], bool]:
+    """The size-change graph of ``call``; the flag says a z3 check hit the deadline.  When
+    the call's integer checks are dropped after :data:`MAX_TIMEOUTS_PER_CALL` z3 timeouts,
+    the claim that timed out last is appended to ``timeouts`` (a list of strings)."""
     edges: list[Edge] = []
     size_ctx = call.context()
     for b, m2 in enumerate(mg):
@@ -215,7 +222,11 @@ def call_edges(call: CallSite, mf: list[Measure], mg: list[Measure], table: Symb
                 continue
             z3 = dp.f.z3
             if dp.timeouts >= MAX_TIMEOUTS_PER_CALL:
-                break  # a hard path condition (e.g. a nonlinear equation): give up on it
+                # a hard path condition (e.g. a nonlinear equation): give up on it, and say so
+                if timeouts is not None:
+                    timeouts.append(f"{_int_claim(mf[a], mg[b], call, table)} "
+                                    f"({dp.timeouts} z3 checks of {query_s:g} s timed out)")
+                break
             v = dp.valid(z3.And(before >= 0, after < before))
             if v is None:
                 hit_deadline = True
@@ -230,6 +241,24 @@ def call_edges(call: CallSite, mf: list[Measure], mg: list[Measure], table: Symb
             if v:
                 edges.append((a, b, EQUAL))
     return _norm(edges), hit_deadline
+
+
+def _int_claim(m1: Measure, m2: Measure, call: CallSite, table: SymbolTable) -> str:
+    """``m2(args) < m1(params)``, printed, for a timeout reason."""
+    from .logic.printer import print_term
+
+    def show(m: Measure, terms) -> str:
+        try:
+            parts = [print_term(terms[i]) for i in m.spec[1:]]
+        except (IndexError, Exception):
+            return "?"
+        if m.spec[0] == "p":
+            return parts[0]
+        if m.spec[0] == "neg":
+            return f"(- {parts[0]})"
+        return f"(- {parts[0]} {parts[1]})"
+
+    return f"{show(m2, call.args)} < {show(m1, call.params)}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -262,12 +291,17 @@ def _sct_with(group, calls, ms, defs, table, deadline, query_s) -> TerminationRe
     name = group[0].name
     graphs = []
     ev_calls = []
-    for c in calls:
+    timed_out: dict[int, list[str]] = {}  # position in calls -> timed-out claims
+    for k, c in enumerate(calls):
         if time.perf_counter() > deadline:
             return TerminationResult(False, "unknown: budget (termination analysis stopped at "
                                      "the deadline)", name, budget=True)
         try:
-            G, late = call_edges(c, ms[c.caller], ms[c.callee], table, deadline, query_s)
+            touts: list[str] = []
+            G, late = call_edges(c, ms[c.caller], ms[c.callee], table, deadline, query_s,
+                                 touts)
+            if touts:
+                timed_out[k] = touts
         except RecursionError:
             return TerminationResult(False, "not established: term too deep", name)
         if late:
@@ -287,6 +321,14 @@ def _sct_with(group, calls, ms, defs, table, deadline, query_s) -> TerminationRe
         return TerminationResult(False, "unknown: budget (termination analysis stopped at the "
                                  "deadline)", name, budget=True)
     culprit = _culprit(calls, graphs, bad)
+    late = [(c, timed_out[k]) for k, c in enumerate(calls)
+            if k in timed_out and (bad is None or c.caller == bad)]
+    if late:
+        # not "no measure": the checks that could have shown one ran out of time
+        c, touts = late[0]
+        return TerminationResult(False, f"unknown: timeout: integer measure checks dropped on "
+                                 f"{c.describe()}: obligation {touts[0]}; then {culprit} "
+                                 f"({why})", bad or name)
     return TerminationResult(False, f"no decreasing measure found: {culprit} ({why})",
                              bad or name)
 

@@ -249,3 +249,69 @@ def termination_family(n: int, seed: int):
 
 # The hook read by benchmarks/bench_trust.py (FAMILY_MODULES).
 TRUST_FAMILIES = {"hostile theories (termination)": termination_family}
+
+
+# --------------------------------------------------------------------------------------------
+# Rotations: tree recursion whose termination needs semantic measures (size-change over node
+# counts and spines), judged by the whole gate (obligations proved by ida-ns's prover).
+
+ROTATION_HEADER = ("(declare-datatype tree ((Leaf) (Node (l tree) (v Int) (r tree))))\n")
+
+
+def _tree_term(r: random.Random, vs: list[str], ints: list[str], depth: int) -> str:
+    k = r.random()
+    if depth <= 0 or k < 0.45:
+        return r.choice(vs + ["Leaf"])
+    return (f"(Node {_tree_term(r, vs, ints, depth - 1)} {r.choice(ints)} "
+            f"{_tree_term(r, vs, ints, depth - 1)})")
+
+
+def rotation_theory_text(seed: int) -> str:
+    """A definition ``f`` over binary trees that matches two levels deep and calls itself on
+    random trees built from the pattern variables (rotations, swaps, subtrees, bigger trees,
+    the argument itself): some terminate only by a lexicographic semantic measure, many do
+    not terminate at all."""
+    r = random.Random(seed)
+    inner = ["a1", "b1", "c"] + (["t"] if r.random() < 0.15 else [])
+    t2 = _tree_term(r, inner, ["x", "y"], 2)
+    e2 = f"(f {t2})" if r.random() < 0.7 else \
+        f"(+ (f {t2}) (f {_tree_term(r, inner, ['x', 'y'], 1)}))"
+    t1 = _tree_term(r, ["c"] + (["t"] if r.random() < 0.1 else []), ["x"], 1)
+    e1 = f"(+ x (f {t1}))" if r.random() < 0.85 else "x"
+    return (ROTATION_HEADER +
+            "(define-fun-rec f ((t tree)) Int\n"
+            "  (match t ((Leaf 0) ((Node a x c) (match a ((Leaf " + e1 + ")\n"
+            "    ((Node a1 y b1) " + e2 + ")))))))\n(prove true)\n")
+
+
+def small_trees(max_nodes: int = 3):
+    """Every tree with at most ``max_nodes`` nodes (values 0)."""
+    from ..logic.ast import App, IntLit, Sort
+
+    tree = Sort("tree")
+    by_n: list[list] = [[App("Leaf", (), tree)]]
+    for n in range(1, max_nodes + 1):
+        level = []
+        for k in range(n):
+            for a in by_n[k]:
+                for c in by_n[n - 1 - k]:
+                    level.append(App("Node", (a, IntLit(0), c), tree))
+        by_n.append(level)
+    return [t for level in by_n for t in level]
+
+
+def rotation_diverges(text: str, fuel: int = 3000) -> bool:
+    """Whether bounded evaluation of ``f`` runs out of fuel on some small tree."""
+    from ..logic.ast import INT, App
+    from ..logic.evaluate import Evaluator, OutOfFuel
+    from ..logic.parser import parse_text
+
+    th = parse_text(text, file="<rotation>").theory
+    for t in small_trees(4):
+        try:
+            Evaluator(th, fuel=fuel).eval(App("f", (t,), INT))
+        except OutOfFuel:
+            return True
+        except Exception:
+            continue
+    return False

@@ -1,0 +1,16 @@
+; twin of merge_runs_bottom_up: `couple` keeps the number of runs (it merges a into b but
+; keeps b), so `mergeall` never reaches a single run
+(declare-datatype Nat ((Zero) (Succ (pred Nat))))
+(declare-datatype seq ((snil) (scons (shd Nat) (stl seq))))
+(declare-datatype runs ((rnil) (rcons (rhd seq) (rtl runs))))
+(define-fun-rec leq ((a Nat) (b Nat)) Bool
+  (match a ((Zero true) ((Succ a2) (match b ((Zero false) ((Succ b2) (leq a2 b2))))))))
+(define-fun-rec lmerge ((xs seq) (ys seq)) seq
+  (match xs ((snil ys) ((scons x xt) (match ys ((snil xs) ((scons y yt)
+    (ite (leq x y) (scons x (lmerge xt ys)) (scons y (lmerge xs yt))))))))))
+(define-fun-rec couple ((rs runs)) runs
+  (match rs ((rnil rnil) ((rcons a r) (match r ((rnil rs)
+    ((rcons b r2) (rcons (lmerge a b) (couple r)))))))))
+(define-fun-rec mergeall ((rs runs)) seq
+  (match rs ((rnil snil) ((rcons a r) (ite (is-rnil r) a (mergeall (couple rs)))))))
+(prove (forall ((rs runs)) (= (mergeall rs) (mergeall rs))))

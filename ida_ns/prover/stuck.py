@@ -1,0 +1,278 @@
+"""Lemmas calculated from stuck subgoals (Boyer-Moore fertilisation and generalisation,
+rippling-style wave-front lemmas).
+
+A step case after induction is *stuck* when the solvers cannot close it: the induction
+hypothesis does not apply as it stands, and something about the functions involved is
+missing.  :class:`StuckLemmas` computes candidate lemmas from such a goal:
+
+1. **unfold and fertilise**: both sides of the conclusion are put in definitional normal form
+   (calls unfolded where constructors decide their ``match``), then rewritten with each
+   equational hypothesis (the induction hypotheses), in either direction (weak fertilisation);
+2. **generalise**: the maximal non-variable subterms (calls of defined functions) that occur on
+   both sides, or repeatedly, are replaced by fresh variables (common-subterm generalisation,
+   which also generalises accumulators built in the step case); every variable left is
+   universally quantified, the hypotheses are dropped;
+3. **rippling**: a call ``f(.., C(.., y, ..), ..)`` whose constructor argument blocks the
+   induction hypothesis (``f`` does not recurse on that position) suggests the wave-front
+   lemmas ``f(.., C(.., y, ..), ..) = C(.., f(.., y, ..), ..)`` (the constructor moves out) and
+   ``f(x, C(y)) = f(C(x), y)`` (it moves across), all other arguments generalised.
+
+Every candidate is a closed formula, tested for counterexamples on random and small instances
+before it is returned; nothing here is trusted.  A candidate becomes a ``Lemma`` step of the
+search: the one rule of :mod:`ida_ns.prover.steps` makes it a subgoal that must be proved (by
+its own induction, in the same search) before the goal may use it, and once proved it joins
+the lemma library that z3 and the cvc5-with-induction leaves receive as hypotheses.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+from ..logic.ast import (
+    BOOL, TRUE, App, Term, Theory, Var, eq, forall, free_vars, replace_subterm, size,
+    subterms,
+)
+from ..logic.symbols import CTOR, DEFINED, symbol_table
+from .goal import Goal, split_forall
+
+__all__ = ["StuckLemmas", "calculate"]
+
+MAX_LEMMA_SIZE = 60  # AST nodes of a calculated lemma
+TEST_TRIALS = 150  # random instances a candidate must survive here (the gate tests again)
+TEST_TIME_S = 0.06
+
+
+class StuckLemmas:
+    """A conjecture source for goals with hypotheses (step cases): ``self(goal)`` returns up
+    to ``limit`` tested candidate lemmas (closed formulas), best first.  Results are memoised
+    per goal; ``produced`` holds every formula handed out (for attribution)."""
+
+    def __init__(self, theory: Theory, limit: int = 3, seed: int = 0,
+                 time_cap_s: float = float("inf")):
+        from .explore import _Normaliser
+
+        self.theory = theory
+        self.limit = limit
+        self.seed = seed
+        self.table = symbol_table(theory)
+        self.norm = _Normaliser(theory, split=True)
+        self.produced: set[Term] = set()
+        self.order: list[Term] = []  # produced, in the order calculated
+        self.refuted = 0
+        self.spent_s = 0.0
+        self.time_cap_s = time_cap_s  # total time this source may spend (tests included)
+        self._memo: dict[str, list[Term]] = {}
+        self._tested: dict[Term, bool] = {}
+
+    def __call__(self, goal: Goal) -> list[Term]:
+        if not goal.hyps or not goal.fixed:
+            return []
+        key = goal.key()
+        got = self._memo.get(key)
+        if got is not None:
+            return got
+        out: list[Term] = []
+        if self.spent_s < self.time_cap_s:
+            t0 = time.perf_counter()
+            self.norm.stop = t0 + 0.2
+            try:
+                for c in calculate(goal, self.norm, self.table):
+                    if len(out) >= self.limit or time.perf_counter() - t0 > 0.4:
+                        break
+                    if self._survives(c):
+                        out.append(c)
+            except RecursionError:
+                pass
+            self.spent_s += time.perf_counter() - t0
+        self._memo[key] = out
+        self.order.extend(c for c in out if c not in self.produced)
+        self.produced.update(out)
+        return out
+
+    def _survives(self, formula: Term) -> bool:
+        got = self._tested.get(formula)
+        if got is None:
+            from ..counterexample import find_counterexample
+
+            try:
+                cex = find_counterexample(self.theory, formula, trials=TEST_TRIALS,
+                                          seed=self.seed, time_budget_s=TEST_TIME_S)
+            except Exception:  # an evaluator limit: no information, do not hand it out
+                cex = True
+            got = cex is None
+            self.refuted += not got
+            self._tested[formula] = got
+        return got
+
+
+def _sides(body: Term) -> tuple[Term, Term] | None:
+    if isinstance(body, App) and body.fn == "=" and len(body.args) == 2:
+        return body.args[0], body.args[1]
+    if isinstance(body, App) and body.sort == BOOL and body.fn not in ("=>", "and", "or",
+                                                                       "not"):
+        return body, TRUE
+    return None
+
+
+def _rules(goal: Goal) -> list[tuple[Term, Term]]:
+    """Rewrite rules from the equational hypotheses, both directions (universal variables of
+    a hypothesis are pattern variables; the goal's fixed variables are rigid)."""
+    out = []
+    for h in goal.hyps:
+        vs, hb = split_forall(h)
+        s = _sides(hb)
+        if s is None:
+            continue
+        a, b = s
+        if b == TRUE:
+            out.append((a, TRUE))
+            continue
+        for l, r in ((a, b), (b, a)):
+            if isinstance(l, Var) or not free_vars(r) <= free_vars(l):
+                continue
+            out.append((l, r))
+    return out
+
+
+def _is_call(t: Term, table) -> bool:
+    return isinstance(t, App) and bool(t.args) and table.kind(t.fn) == DEFINED \
+        and bool(free_vars(t))
+
+
+def _maximal(terms) -> list[Term]:
+    terms = sorted(set(terms), key=lambda t: -size(t))
+    out: list[Term] = []
+    for t in terms:
+        if not any(any(s == t for s in subterms(o)) for o in out):
+            out.append(t)
+    return out
+
+
+def _generalise(l: Term, r: Term, table, supply) -> list[tuple[Term, Term]]:
+    """Common-subterm generalisations of ``l = r``: the maximal calls occurring on both sides
+    (then: occurring twice anywhere) replaced by fresh variables."""
+    in_l = Counter(s for s in subterms(l) if _is_call(s, table))
+    in_r = Counter(s for s in subterms(r) if _is_call(s, table)) if r != TRUE else Counter()
+    both = _maximal(t for t in in_l if t in in_r)
+    twice = _maximal(t for t in (in_l + in_r) if (in_l + in_r)[t] >= 2)
+    out = []
+    for group in (both, twice, both[:1]):
+        if not group:
+            continue
+        gl, gr = l, r
+        for t in group:
+            v = Var(supply.fresh("g"), t.sort)
+            gl, gr = replace_subterm(gl, t, v), replace_subterm(gr, t, v)
+        if gl != gr and (gl, gr) not in out:
+            out.append((gl, gr))
+    return out
+
+
+def _ripple(terms, table, supply, theory: Theory) -> list[tuple[Term, Term]]:
+    """Wave-front lemmas for calls with a constructor argument in a position the function
+    does not recurse on (see the module doc); every other argument is generalised."""
+    from .overseer import recursion_positions
+
+    rec = recursion_positions(theory)
+    out: list[tuple[Term, Term]] = []
+    seen = set()
+    for t in terms:
+        for s in subterms(t):
+            if not (isinstance(s, App) and table.kind(s.fn) == DEFINED and s.args):
+                continue
+            for i, a in enumerate(s.args):
+                if not (isinstance(a, App) and table.kind(a.fn) == CTOR and a.args):
+                    continue
+                if i in rec.get(s.fn, ()):
+                    continue
+                if (s.fn, i, a.fn) in seen:
+                    continue
+                seen.add((s.fn, i, a.fn))
+                xs = [Var(supply.fresh("x"), b.sort) for b in s.args]
+                ys = [Var(supply.fresh("y"), b.sort) for b in a.args]
+                wave = App(a.fn, tuple(ys), a.sort)
+                lhs = App(s.fn, tuple(wave if k == i else x for k, x in enumerate(xs)),
+                          s.sort)
+                for j, y in enumerate(ys):
+                    if y.sort != a.sort:
+                        continue
+                    inner = App(s.fn, tuple(y if k == i else x for k, x in enumerate(xs)),
+                                s.sort)
+                    if s.sort == a.sort:  # the constructor moves out
+                        out.append((lhs, App(a.fn, tuple(inner if m == j else z
+                                                          for m, z in enumerate(ys)), a.sort)))
+                    for k, x in enumerate(xs):  # ... or across, to another argument
+                        if k != i and x.sort == a.sort:
+                            moved = App(a.fn, tuple(x if m == j else z
+                                                    for m, z in enumerate(ys)), a.sort)
+                            args = tuple(y if n == i else moved if n == k else xn
+                                         for n, xn in enumerate(xs))
+                            out.append((lhs, App(s.fn, args, s.sort)))
+    return out
+
+
+def _close(l: Term, r: Term) -> Term | None:
+    body = l if r == TRUE else eq(l, r)
+    if size(body) > MAX_LEMMA_SIZE or l == r:
+        return None
+    vs = sorted(free_vars(body), key=lambda v: v.name)
+    return forall(tuple(vs), body) if vs else None
+
+
+def _shape(t: Term) -> str:
+    """A key equal for alpha-equivalent closed formulas (variables numbered by first
+    occurrence)."""
+    from ..logic.ast import substitute
+
+    vs, body = split_forall(t)
+    order: list[Var] = []
+    for s in subterms(body):
+        if isinstance(s, Var) and s in vs and s not in order:
+            order.append(s)
+    return repr(substitute(body, {v: Var(f"#{i}", v.sort) for i, v in enumerate(order)}))
+
+
+def calculate(goal: Goal, norm, table):
+    """Candidate lemmas for a stuck ``goal`` (untested, best first, without duplicates)."""
+    from .steps import _fresh
+
+    vs, body = split_forall(goal.concl)
+    s = _sides(body)
+    if s is None:
+        return
+    supply = _fresh(goal)
+    l0, r0 = s
+    base = (norm.dnf(l0), r0 if r0 == TRUE else norm.dnf(r0))
+    variants = []
+    for rule in _rules(goal):
+        rigid = frozenset(goal.fixed)
+        nl = norm.normalise(base[0], [], forced=(rule,), rigid=rigid)
+        nr = base[1] if base[1] == TRUE else norm.normalise(base[1], [], forced=(rule,),
+                                                            rigid=rigid)
+        if (nl, nr) != base and nl != nr:
+            variants.append((nl, nr))
+    variants.append(base)
+    seen: set[str] = {_shape(goal.concl)} | {_shape(h) for h in goal.hyps}
+
+    def emit(l, r):
+        c = _close(l, r)
+        if c is not None and _shape(c) not in seen:
+            seen.add(_shape(c))
+            return c
+        return None
+
+    fertilised = variants[:-1]
+    for l, r in variants:  # generalised equations first
+        for gl, gr in _generalise(l, r, table, supply):
+            c = emit(gl, gr)
+            if c is not None:
+                yield c
+    for l, r in _ripple([t for v in variants for t in v], table, supply, goal.theory):
+        c = emit(l, r)
+        if c is not None:
+            yield c
+    for l, r in fertilised:  # the fertilised equation itself
+        c = emit(l, r)
+        if c is not None:
+            yield c

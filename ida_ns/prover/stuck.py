@@ -78,12 +78,14 @@ class StuckLemmas:
             self.norm.stop = t0 + 0.2
             try:
                 for c in calculate(goal, self.norm, self.table):
-                    if len(out) >= self.limit or time.perf_counter() - t0 > 0.4:
+                    # survivors, smallest first: the most general lemmas are the smallest
+                    if len(out) >= 3 * self.limit or time.perf_counter() - t0 > 0.4:
                         break
                     if self._survives(c):
                         out.append(c)
             except RecursionError:
                 pass
+            out = sorted(out, key=size)[: self.limit]
             self.spent_s += time.perf_counter() - t0
         self._memo[key] = out
         self.order.extend(c for c in out if c not in self.produced)
@@ -149,23 +151,27 @@ def _maximal(terms) -> list[Term]:
     return out
 
 
-def _generalise(l: Term, r: Term, table, supply) -> list[tuple[Term, Term]]:
-    """Common-subterm generalisations of ``l = r``: the maximal calls occurring on both sides
-    (then: occurring twice anywhere) replaced by fresh variables."""
-    in_l = Counter(s for s in subterms(l) if _is_call(s, table))
-    in_r = Counter(s for s in subterms(r) if _is_call(s, table)) if r != TRUE else Counter()
-    both = _maximal(t for t in in_l if t in in_r)
-    twice = _maximal(t for t in (in_l + in_r) if (in_l + in_r)[t] >= 2)
-    out = []
-    for group in (both, twice, both[:1]):
+def _generalise(parts: tuple[Term, ...], table, supply) -> list[tuple[Term, ...]]:
+    """Common-subterm generalisations of a formula given as ``parts`` (premises, then the two
+    sides of the conclusion): the maximal calls occurring in two parts (then: occurring twice
+    anywhere) replaced by fresh variables, everywhere at once."""
+    counts = [Counter(s for s in subterms(t) if _is_call(s, table)) for t in parts
+              if t != TRUE]
+    total: Counter = Counter()
+    for c in counts:
+        total += c
+    shared = _maximal(t for t in total if sum(1 for c in counts if t in c) >= 2)
+    twice = _maximal(t for t in total if total[t] >= 2)
+    out: list[tuple[Term, ...]] = []
+    for group in (shared, twice, shared[:1]):
         if not group:
             continue
-        gl, gr = l, r
+        new = parts
         for t in group:
             v = Var(supply.fresh("g"), t.sort)
-            gl, gr = replace_subterm(gl, t, v), replace_subterm(gr, t, v)
-        if gl != gr and (gl, gr) not in out:
-            out.append((gl, gr))
+            new = tuple(replace_subterm(x, t, v) for x in new)
+        if new != parts and new not in out:
+            out.append(new)
     return out
 
 
@@ -212,9 +218,18 @@ def _ripple(terms, table, supply, theory: Theory) -> list[tuple[Term, Term]]:
     return out
 
 
-def _close(l: Term, r: Term) -> Term | None:
-    body = l if r == TRUE else eq(l, r)
-    if size(body) > MAX_LEMMA_SIZE or l == r:
+def _close(parts: tuple[Term, ...]) -> Term | None:
+    """``∀ free. (and premises) => l = r`` for ``parts`` = (premises..., l, r)."""
+    from ..logic.ast import and_, implies
+
+    *prem, l, r = parts
+    if l == r or (r == TRUE and l in prem):
+        return None
+    concl = l if r == TRUE else eq(l, r)
+    if concl in prem:
+        return None
+    body = implies(and_(*prem), concl) if prem else concl
+    if size(body) > MAX_LEMMA_SIZE:
         return None
     vs = sorted(free_vars(body), key=lambda v: v.name)
     return forall(tuple(vs), body) if vs else None
@@ -233,6 +248,23 @@ def _shape(t: Term) -> str:
     return repr(substitute(body, {v: Var(f"#{i}", v.sort) for i, v in enumerate(order)}))
 
 
+def _cases(norm, l: Term, r: Term) -> list[tuple[Term, Term]]:
+    """The two cases of the first undecided ``ite`` condition of ``l = r`` (normalised
+    again), or nothing when there is none."""
+    from .explore import _first_ite_condition, _pick
+
+    cond = _first_ite_condition(l) or (None if r == TRUE else _first_ite_condition(r))
+    if cond is None:
+        return []
+    out = []
+    for value in (True, False):
+        nl = norm.dnf(_pick(l, cond, value))
+        nr = r if r == TRUE else norm.dnf(_pick(r, cond, value))
+        if nl != nr:
+            out.append((nl, nr))
+    return out
+
+
 def calculate(goal: Goal, norm, table):
     """Candidate lemmas for a stuck ``goal`` (untested, best first, without duplicates)."""
     from .steps import _fresh
@@ -244,35 +276,47 @@ def calculate(goal: Goal, norm, table):
     supply = _fresh(goal)
     l0, r0 = s
     base = (norm.dnf(l0), r0 if r0 == TRUE else norm.dnf(r0))
-    variants = []
+    fertilised = []
     for rule in _rules(goal):
         rigid = frozenset(goal.fixed)
         nl = norm.normalise(base[0], [], forced=(rule,), rigid=rigid)
         nr = base[1] if base[1] == TRUE else norm.normalise(base[1], [], forced=(rule,),
                                                             rigid=rigid)
         if (nl, nr) != base and nl != nr:
-            variants.append((nl, nr))
-    variants.append(base)
+            fertilised.append((nl, nr))
+    variants = fertilised + [base]
+    for l, r in list(variants):
+        variants.extend(_cases(norm, l, r))
+    # The hypotheses as premises (their own quantifiers dropped: an induction hypothesis
+    # binds the same variables as the conclusion), for step cases whose hypothesis is not an
+    # equation to rewrite with (an inequality, a Bool property).
+    premises = tuple(norm.dnf(split_forall(h)[1]) for h in goal.hyps)
+    premises = tuple(p for p in premises if p != TRUE and size(p) <= MAX_LEMMA_SIZE // 2)
     seen: set[str] = {_shape(goal.concl)} | {_shape(h) for h in goal.hyps}
 
-    def emit(l, r):
-        c = _close(l, r)
+    def emit(parts):
+        c = _close(parts)
         if c is not None and _shape(c) not in seen:
             seen.add(_shape(c))
             return c
         return None
 
-    fertilised = variants[:-1]
     for l, r in variants:  # generalised equations first
-        for gl, gr in _generalise(l, r, table, supply):
-            c = emit(gl, gr)
+        for parts in _generalise((l, r), table, supply):
+            c = emit(parts)
             if c is not None:
                 yield c
+    if premises:
+        for l, r in [base] + _cases(norm, *base):  # generalised sequents
+            for parts in _generalise(premises + (l, r), table, supply):
+                c = emit(parts)
+                if c is not None:
+                    yield c
     for l, r in _ripple([t for v in variants for t in v], table, supply, goal.theory):
-        c = emit(l, r)
+        c = emit((l, r))
         if c is not None:
             yield c
     for l, r in fertilised:  # the fertilised equation itself
-        c = emit(l, r)
+        c = emit((l, r))
         if c is not None:
             yield c

@@ -178,3 +178,61 @@ def test_library_file_is_never_evidence(tmp_path, z3pool):
 
     assert store.replay(Goal(b.theory, b.goal), lib, close, time.perf_counter() + 20) == 0
     assert len(lib) == 0 and store.failed == 1
+
+
+# ---- property: every calculated candidate is a well-formed, closed, re-parsable Lemma step --
+def test_calculated_candidates_are_well_formed_lemma_steps():
+    """Random equations over the theory (true or false), induction on each variable, every
+    candidate the calculation yields for each step case (before testing, so false ones too):
+    closed, well-sorted, printed and re-parsed to the same AST, accepted by the one Lemma
+    rule with the lemma as its own closed subgoal."""
+    from hypothesis import HealthCheck, given, settings, strategies as st
+
+    from ida_ns.hypothesis import terms
+    from ida_ns.logic.ast import BOOL, eq, forall
+    from ida_ns.logic.parser import parse_term
+    from ida_ns.logic.sortcheck import sortcheck_term
+    from ida_ns.logic.symbols import symbol_table
+    from ida_ns.prover.explore import _Normaliser
+    from ida_ns.prover.steps import StepError
+    from ida_ns.prover.stuck import calculate
+
+    theory = _problem("true").theory
+    table = symbol_table(theory)
+    norm = _Normaliser(theory, split=True)
+    scope = {"xs": "list", "ys": "list", "n": "Nat"}
+    seen = [0]
+
+    def sides(sort):
+        return st.tuples(terms(theory, sort, variables=scope, max_depth=3),
+                         terms(theory, sort, variables=scope, max_depth=3))
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.sampled_from(["list", "Nat"]).flatmap(sides))
+    def prop(lr):
+        body = eq(*lr)
+        fv = tuple(sorted(free_vars(body), key=lambda v: v.name))
+        g = Goal(theory, forall(fv, body) if fv else body)
+        for v in g.forall_vars:
+            if table.datatype_of(v.sort) is None:
+                continue
+            try:
+                cases = apply_step(Induct(v.name), g)
+            except StepError:
+                continue
+            for sc in cases:
+                norm.stop = time.perf_counter() + 0.2
+                for i, lemma in enumerate(calculate(sc, norm, table)):
+                    if i >= 10:
+                        break
+                    seen[0] += 1
+                    assert lemma.sort == BOOL and not free_vars(lemma)
+                    sortcheck_term(lemma, theory, BOOL)
+                    again = parse_term(print_term(lemma), theory, {}, expected=BOOL)
+                    assert again == lemma
+                    first, rest = apply_step(Lemma(lemma), sc)
+                    assert first.concl == lemma and not first.hyps
+                    assert rest.concl == sc.concl and lemma in rest.hyps
+
+    prop()
+    assert seen[0] > 0, "the family never exercised the calculation"

@@ -25,7 +25,7 @@ from .goal import Goal
 from .overseer import Overseer
 from .proof import LemmaLibrary, ProofNode
 from .search import Budget, Policy, Search, SearchStats
-from .steps import Direct
+from .steps import Direct, Lemma
 from .verify import Checker
 
 
@@ -329,7 +329,8 @@ def attribute(proof: ProofNode, lemmas: dict, calculated=frozenset()) -> dict:
         closed_by = ROOT_STRONG
     elif proxy_steps:
         closed_by = PROXY
-    elif any(l in calculated for l in lemmas):
+    elif any(l in calculated for l in lemmas) or any(
+            isinstance(n.step, Lemma) and n.step.formula in calculated for n in nodes):
         closed_by = CALCULATED
     elif lemmas:
         closed_by = LEMMAS
@@ -339,7 +340,9 @@ def attribute(proof: ProofNode, lemmas: dict, calculated=frozenset()) -> dict:
         closed_by = Z3_LEAVES
     return {"closed_by": closed_by, "leaf_solvers": leaf_solvers, "lemmas": len(lemmas),
             "proxy_steps": proxy_steps,
-            "calculated_lemmas": sum(1 for l in lemmas if l in calculated),
+            "calculated_lemmas": len({l for l in lemmas if l in calculated} | {
+                n.step.formula for n in nodes
+                if isinstance(n.step, Lemma) and n.step.formula in calculated}),
             "steps": sum(1 for n in nodes if not isinstance(n.step, Direct))}
 
 
@@ -349,7 +352,7 @@ class WithStuckLemmas:
     steps after the policy's own proposals, scored like its best induction step (the search
     adds a lemma's extra cost).  Every other attribute is the wrapped policy's."""
 
-    def __init__(self, base, stuck, score: float = 0.0):
+    def __init__(self, base, stuck, score: float = 1.0):
         self.base = base
         self.stuck = stuck
         self.score = score

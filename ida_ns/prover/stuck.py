@@ -137,6 +137,26 @@ def _rules(goal: Goal) -> list[tuple[Term, Term]]:
     return out
 
 
+def _directions(goal: Goal) -> list[int]:
+    """For each rule of :func:`_rules` (same order): 0 if it rewrites a hypothesis left to
+    right, 1 if right to left."""
+    out = []
+    for h in goal.hyps:
+        vs, hb = split_forall(h)
+        s = _sides(hb)
+        if s is None:
+            continue
+        a, b = s
+        if b == TRUE:
+            out.append(0)
+            continue
+        for k, (l, r) in enumerate(((a, b), (b, a))):
+            if isinstance(l, Var) or not free_vars(r) <= free_vars(l):
+                continue
+            out.append(k)
+    return out
+
+
 def _is_call(t: Term, table) -> bool:
     return isinstance(t, App) and bool(t.args) and table.kind(t.fn) == DEFINED \
         and bool(free_vars(t))
@@ -218,11 +238,17 @@ def _ripple(terms, table, supply, theory: Theory) -> list[tuple[Term, Term]]:
     return out
 
 
-def _close(parts: tuple[Term, ...]) -> Term | None:
+def _close(parts: tuple[Term, ...], ctors: frozenset | None = None) -> Term | None:
     """``∀ free. (and premises) => l = r`` for ``parts`` = (premises..., l, r)."""
     from ..logic.ast import and_, implies
 
     *prem, l, r = parts
+    while (isinstance(l, App) and isinstance(r, App) and l.fn == r.fn and ctors is not None
+           and l.fn in ctors and len(l.args) == len(r.args)):
+        diff = [(a, b) for a, b in zip(l.args, r.args) if a != b]
+        if len(diff) != 1:
+            break
+        l, r = diff[0]  # a constructor is injective: C(..a..) = C(..b..) iff a = b
     if l == r or (r == TRUE and l in prem):
         return None
     concl = l if r == TRUE else eq(l, r)
@@ -277,12 +303,21 @@ def calculate(goal: Goal, norm, table):
     l0, r0 = s
     base = (norm.dnf(l0), r0 if r0 == TRUE else norm.dnf(r0))
     fertilised = []
-    for rule in _rules(goal):
-        rigid = frozenset(goal.fixed)
-        nl = norm.normalise(base[0], [], forced=(rule,), rigid=rigid)
-        nr = base[1] if base[1] == TRUE else norm.normalise(base[1], [], forced=(rule,),
+    rules = _rules(goal)
+    # each hypothesis alone, then all of them together (several induction hypotheses, one
+    # per recursive field), each orientation
+    groups = [(r,) for r in rules]
+    if len(goal.hyps) > 1:
+        groups += [tuple(r for r, d in zip(rules, _directions(goal)) if d == k)
+                   for k in (0, 1)]
+    rigid = frozenset(goal.fixed)
+    for group in groups:
+        if not group:
+            continue
+        nl = norm.normalise(base[0], [], forced=group, rigid=rigid)
+        nr = base[1] if base[1] == TRUE else norm.normalise(base[1], [], forced=group,
                                                             rigid=rigid)
-        if (nl, nr) != base and nl != nr:
+        if (nl, nr) != base and nl != nr and (nl, nr) not in fertilised:
             fertilised.append((nl, nr))
     variants = fertilised + [base]
     for l, r in list(variants):
@@ -294,8 +329,10 @@ def calculate(goal: Goal, norm, table):
     premises = tuple(p for p in premises if p != TRUE and size(p) <= MAX_LEMMA_SIZE // 2)
     seen: set[str] = {_shape(goal.concl)} | {_shape(h) for h in goal.hyps}
 
+    ctors = frozenset(n for n, i in table.infos.items() if i.kind == CTOR)
+
     def emit(parts):
-        c = _close(parts)
+        c = _close(parts, ctors)
         if c is not None and _shape(c) not in seen:
             seen.add(_shape(c))
             return c

@@ -222,7 +222,7 @@ def test_calculated_candidates_are_well_formed_lemma_steps():
                 continue
             for sc in cases:
                 norm.stop = time.perf_counter() + 0.2
-                for i, lemma in enumerate(calculate(sc, norm, table)):
+                for i, (lemma, _) in enumerate(calculate(sc, norm, table)):
                     if i >= 10:
                         break
                     seen[0] += 1

@@ -41,6 +41,7 @@ __all__ = ["StuckLemmas", "calculate"]
 MAX_LEMMA_SIZE = 60  # AST nodes of a calculated lemma
 TEST_TRIALS = 150  # random instances a candidate must survive here (the gate tests again)
 TEST_TIME_S = 0.06
+CASE_PENALTY = 10  # rank penalty (AST nodes) of a lemma for one case of an ite
 
 
 class StuckLemmas:
@@ -77,15 +78,15 @@ class StuckLemmas:
             t0 = time.perf_counter()
             self.norm.stop = t0 + 0.2
             try:
-                for c in calculate(goal, self.norm, self.table):
+                for c, penalty in calculate(goal, self.norm, self.table):
                     # survivors, smallest first: the most general lemmas are the smallest
                     if len(out) >= 3 * self.limit or time.perf_counter() - t0 > 0.4:
                         break
                     if self._survives(c):
-                        out.append(c)
+                        out.append((size(c) + penalty, len(out), c))
             except RecursionError:
                 pass
-            out = sorted(out, key=size)[: self.limit]
+            out = [c for _, _, c in sorted(out)[: self.limit]]
             self.spent_s += time.perf_counter() - t0
         self._memo[key] = out
         self.order.extend(c for c in out if c not in self.produced)
@@ -254,6 +255,10 @@ def _close(parts: tuple[Term, ...], ctors: frozenset | None = None) -> Term | No
     concl = l if r == TRUE else eq(l, r)
     if concl in prem:
         return None
+    # a premise sharing no variable with the conclusion only restricts variables the
+    # conclusion does not mention (generalised away): drop it
+    cv = free_vars(concl)
+    prem = [p for p in prem if free_vars(p) & cv]
     body = implies(and_(*prem), concl) if prem else concl
     if size(body) > MAX_LEMMA_SIZE:
         return None
@@ -274,9 +279,12 @@ def _shape(t: Term) -> str:
     return repr(substitute(body, {v: Var(f"#{i}", v.sort) for i, v in enumerate(order)}))
 
 
-def _cases(norm, l: Term, r: Term) -> list[tuple[Term, Term]]:
-    """The two cases of the first undecided ``ite`` condition of ``l = r`` (normalised
-    again), or nothing when there is none."""
+def _cases(norm, l: Term, r: Term) -> list[tuple[Term, Term, Term]]:
+    """The two cases ``(condition, l, r)`` of the first undecided ``ite`` condition of
+    ``l = r`` (normalised again; the condition negated in the second), or nothing when there
+    is none."""
+    from ..logic.ast import not_
+
     from .explore import _first_ite_condition, _pick
 
     cond = _first_ite_condition(l) or (None if r == TRUE else _first_ite_condition(r))
@@ -287,12 +295,13 @@ def _cases(norm, l: Term, r: Term) -> list[tuple[Term, Term]]:
         nl = norm.dnf(_pick(l, cond, value))
         nr = r if r == TRUE else norm.dnf(_pick(r, cond, value))
         if nl != nr:
-            out.append((nl, nr))
+            out.append((cond if value else not_(cond), nl, nr))
     return out
 
 
 def calculate(goal: Goal, norm, table):
-    """Candidate lemmas for a stuck ``goal`` (untested, best first, without duplicates)."""
+    """Candidate lemmas for a stuck ``goal``: ``(formula, rank penalty)`` pairs (untested,
+    without duplicates up to renaming)."""
     from .steps import _fresh
 
     vs, body = split_forall(goal.concl)
@@ -302,58 +311,61 @@ def calculate(goal: Goal, norm, table):
     supply = _fresh(goal)
     l0, r0 = s
     base = (norm.dnf(l0), r0 if r0 == TRUE else norm.dnf(r0))
-    fertilised = []
+    # the conclusion, and its two cases on an undecided ite condition (the condition, or its
+    # negation, a premise): forms (premises, l, r)
+    forms = [((), *base)] + [((c,), l, r) for c, l, r in _cases(norm, *base)]
     rules = _rules(goal)
-    # each hypothesis alone, then all of them together (several induction hypotheses, one
-    # per recursive field), each orientation
+    # fertilise with each hypothesis alone, then all of them together (several induction
+    # hypotheses, one per recursive field), each orientation
     groups = [(r,) for r in rules]
     if len(goal.hyps) > 1:
         groups += [tuple(r for r, d in zip(rules, _directions(goal)) if d == k)
                    for k in (0, 1)]
     rigid = frozenset(goal.fixed)
-    for group in groups:
-        if not group:
-            continue
-        nl = norm.normalise(base[0], [], forced=group, rigid=rigid)
-        nr = base[1] if base[1] == TRUE else norm.normalise(base[1], [], forced=group,
-                                                            rigid=rigid)
-        if (nl, nr) != base and nl != nr and (nl, nr) not in fertilised:
-            fertilised.append((nl, nr))
-    variants = fertilised + [base]
-    for l, r in list(variants):
-        variants.extend(_cases(norm, l, r))
+    fertilised: list = []
+    for prem, l, r in forms:
+        for group in groups:
+            if not group:
+                continue
+            nl = norm.normalise(l, [], forced=group, rigid=rigid)
+            nr = r if r == TRUE else norm.normalise(r, [], forced=group, rigid=rigid)
+            f = (prem, nl, nr)
+            if (nl, nr) != (l, r) and nl != nr and f not in fertilised:
+                fertilised.append(f)
     # The hypotheses as premises (their own quantifiers dropped: an induction hypothesis
     # binds the same variables as the conclusion), for step cases whose hypothesis is not an
     # equation to rewrite with (an inequality, a Bool property).
-    premises = tuple(norm.dnf(split_forall(h)[1]) for h in goal.hyps)
-    premises = tuple(p for p in premises if p != TRUE and size(p) <= MAX_LEMMA_SIZE // 2)
+    hyps = tuple(norm.dnf(split_forall(h)[1]) for h in goal.hyps)
+    hyps = tuple(p for p in hyps if p != TRUE and size(p) <= MAX_LEMMA_SIZE // 2)
     seen: set[str] = {_shape(goal.concl)} | {_shape(h) for h in goal.hyps}
-
     ctors = frozenset(n for n, i in table.infos.items() if i.kind == CTOR)
 
-    def emit(parts):
+    def emit(parts, penalty=0):
         c = _close(parts, ctors)
         if c is not None and _shape(c) not in seen:
             seen.add(_shape(c))
-            return c
+            return c, penalty
         return None
 
-    for l, r in variants:  # generalised equations first
-        for parts in _generalise((l, r), table, supply):
-            c = emit(parts)
+    # A lemma for one case of the step case covers only half of it (the other case needs
+    # its own): ranked after whole ones of similar size.
+    for prem, l, r in fertilised + forms:  # generalised equations first
+        for parts in _generalise(prem + (l, r), table, supply):
+            c = emit(parts, CASE_PENALTY * len(prem))
             if c is not None:
                 yield c
-    if premises:
-        for l, r in [base] + _cases(norm, *base):  # generalised sequents
-            for parts in _generalise(premises + (l, r), table, supply):
-                c = emit(parts)
+    if hyps:
+        for prem, l, r in forms:  # generalised sequents
+            for parts in _generalise(hyps + prem + (l, r), table, supply):
+                c = emit(parts, CASE_PENALTY * len(prem))
                 if c is not None:
                     yield c
-    for l, r in _ripple([t for v in variants for t in v], table, supply, goal.theory):
+    for l, r in _ripple([t for f in fertilised + forms for t in f[1:]], table, supply,
+                        goal.theory):
         c = emit((l, r))
         if c is not None:
             yield c
-    for l, r in fertilised:  # the fertilised equation itself
-        c = emit((l, r))
+    for prem, l, r in fertilised:  # the fertilised equation itself
+        c = emit(prem + (l, r), CASE_PENALTY * len(prem))
         if c is not None:
             yield c

@@ -59,14 +59,17 @@ class ProverConfig:
     @classmethod
     def for_budget(cls, budget_s: float, **kw) -> "ProverConfig":
         """Settings that scale with the budget: at 5 s the defaults; with more time the root
-        attempt, the strong leaves, the lemma searches and the search sizes grow with it (the
-        root attempt at most a third of the budget, so that decomposition and exploration keep
-        the larger part)."""
+        attempt, the lemma searches, the search sizes and the calculated lemmas per stuck
+        goal grow with it (the root attempt at most a third of the budget, so that
+        decomposition and exploration keep the larger part).  The per-leaf timeouts grow
+        only a little (z3 to 0.45 s, the strong leaves to 1 s): most leaves fail and a failing
+        leaf costs its whole timeout, so longer ones starved the search (at 25 s, 4 or 5
+        expansions per problem)."""
         scale = max(1.0, budget_s / 5.0)
         base = dict(budget_s=budget_s, first_phase=0.5 / scale ** 0.2,
                     strong_s=min(0.8 * scale ** 0.9, budget_s / 3),
-                    strong_leaf_s=min(0.5 * scale ** 0.6, 4.0),
-                    leaf_timeout_s=min(0.25 * scale ** 0.5, 1.0),
+                    strong_leaf_s=min(0.5 * scale ** 0.3, 1.0),
+                    leaf_timeout_s=min(0.25 * scale ** 0.25, 0.45),
                     lemma_budget_s=min(1.5 * scale ** 0.6, 8.0),
                     max_nodes=int(400 * scale ** 0.7),
                     stuck_lemmas=2 if scale < 4 else 3)

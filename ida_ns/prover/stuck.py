@@ -279,6 +279,38 @@ def _shape(t: Term) -> str:
     return repr(substitute(body, {v: Var(f"#{i}", v.sort) for i, v in enumerate(order)}))
 
 
+def _apart(parts: tuple[Term, ...], table, rec, supply) -> tuple[Term, ...] | None:
+    """Generalise variables apart: a variable that occurs both as an argument a function
+    recurses on and as one it does not (an accumulator, a parameter passed along) gets a
+    fresh variable at the latter occurrences (``length (++ xs (cons h xs))`` becomes
+    ``length (++ xs (cons h ys))``).  None when nothing changes."""
+    at_rec: set = set()
+    other: set = set()
+    for t in parts:
+        for s in subterms(t):
+            if isinstance(s, App) and table.kind(s.fn) == DEFINED:
+                pos = rec.get(s.fn, frozenset())
+                for i, a in enumerate(s.args):
+                    for v in (free_vars(a) if not isinstance(a, Var) else (a,)):
+                        (at_rec if i in pos and isinstance(a, Var) else other).add(v)
+    both = at_rec & other
+    if not both:
+        return None
+    fresh = {v: Var(supply.fresh(v.name), v.sort) for v in sorted(both, key=lambda v: v.name)}
+
+    def go(t: Term, under_rec: bool) -> Term:
+        if isinstance(t, Var):
+            return t if under_rec or t not in fresh else fresh[t]
+        if isinstance(t, App):
+            pos = rec.get(t.fn, frozenset()) if table.kind(t.fn) == DEFINED else frozenset()
+            args = tuple(go(a, i in pos and isinstance(a, Var)) for i, a in enumerate(t.args))
+            return App(t.fn, args, t.sort) if args != t.args else t
+        return t
+
+    new = tuple(go(t, False) for t in parts)
+    return new if new != parts else None
+
+
 def _cases(norm, l: Term, r: Term) -> list[tuple[Term, Term, Term]]:
     """The two cases ``(condition, l, r)`` of the first undecided ``ite`` condition of
     ``l = r`` (normalised again; the condition negated in the second), or nothing when there
@@ -340,6 +372,10 @@ def calculate(goal: Goal, norm, table):
     seen: set[str] = {_shape(goal.concl)} | {_shape(h) for h in goal.hyps}
     ctors = frozenset(n for n, i in table.infos.items() if i.kind == CTOR)
 
+    from .overseer import recursion_positions
+
+    rec = recursion_positions(goal.theory)
+
     def emit(parts, penalty=0):
         c = _close(parts, ctors)
         if c is not None and _shape(c) not in seen:
@@ -347,25 +383,26 @@ def calculate(goal: Goal, norm, table):
             return c, penalty
         return None
 
+    def emit_all(parts, penalty=0):
+        """The candidate, and (ranked first) its variables generalised apart."""
+        apart = _apart(parts, table, rec, supply)
+        out = [emit(apart, penalty - 1)] if apart is not None else []
+        out.append(emit(parts, penalty))
+        return [c for c in out if c is not None]
+
     # A lemma for one case of the step case covers only half of it (the other case needs
     # its own): ranked after whole ones of similar size.
     for prem, l, r in fertilised + forms:  # generalised equations first
         for parts in _generalise(prem + (l, r), table, supply):
-            c = emit(parts, CASE_PENALTY * len(prem))
-            if c is not None:
-                yield c
+            yield from emit_all(parts, CASE_PENALTY * len(prem))
     if hyps:
         for prem, l, r in forms:  # generalised sequents
             for parts in _generalise(hyps + prem + (l, r), table, supply):
-                c = emit(parts, CASE_PENALTY * len(prem))
-                if c is not None:
-                    yield c
+                yield from emit_all(parts, CASE_PENALTY * len(prem))
     for l, r in _ripple([t for f in fertilised + forms for t in f[1:]], table, supply,
                         goal.theory):
         c = emit((l, r))
         if c is not None:
             yield c
     for prem, l, r in fertilised:  # the fertilised equation itself
-        c = emit(prem + (l, r), CASE_PENALTY * len(prem))
-        if c is not None:
-            yield c
+        yield from emit_all(prem + (l, r), CASE_PENALTY * len(prem))

@@ -41,11 +41,12 @@ class ProverConfig:
     lemma_budget_s: float = 1.5  # per conjecture search
     test_trials: int = 300  # random instances for counterexample testing
     seed: int = 0
-    # Root attempt with the strong closer (cvc5 with induction), if any.  At 5 s, 0.8 s:
-    # measured, its proofs take under 0.6 s but for a few that decomposition (with strong
-    # leaves) proves anyway, and on TIP prod a longer attempt starved the decomposition
-    # (1.5 s: 34/74 with it, 42/74 without it).
-    strong_s: float = 0.8
+    # Root attempt with the strong closer (cvc5 with induction), if any.  At 5 s, 0.5 s:
+    # a longer attempt starves the decomposition (on TIP prod, 1.5 s: 34/74 with it, 42/74
+    # without it; 0.8 s: ida-ns 37 vs decomposition alone 48), and cvc5-with-induction's
+    # proofs on TIP take under 0.4 s (64 of 69 on isaplanner, parsing included) but for a
+    # few that decomposition with calculated lemmas proves.
+    strong_s: float = 0.5
     strong_root: bool = True  # False: the --no-strong-root ablation (decomposition alone)
     strong_leaf_s: float = 0.5  # per leaf z3 did not close, with the strong closer
     strong_share: float = 0.45  # of the budget, at most, for strong leaves (root attempt apart)
@@ -67,7 +68,7 @@ class ProverConfig:
         expansions per problem)."""
         scale = max(1.0, budget_s / 5.0)
         base = dict(budget_s=budget_s, first_phase=0.5 / scale ** 0.2,
-                    strong_s=min(0.8 * scale ** 0.9, budget_s / 3),
+                    strong_s=min(0.5 * scale ** 0.9, budget_s / 3),
                     strong_leaf_s=min(0.5 * scale ** 0.3, 1.0),
                     leaf_timeout_s=min(0.25 * scale ** 0.25, 0.45),
                     lemma_budget_s=min(1.5 * scale ** 0.6, 8.0),

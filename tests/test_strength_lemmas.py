@@ -236,3 +236,51 @@ def test_calculated_candidates_are_well_formed_lemma_steps():
 
     prop()
     assert seen[0] > 0, "the family never exercised the calculation"
+
+
+# ---- bench --lemma-library, as a user runs it ----------------------------------------------
+def test_bench_lemma_library_flag(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root), "OMP_NUM_THREADS": "1"}
+    d = tmp_path / "probs"
+    d.mkdir()
+    (d / "a.smt2").write_text(NAT_LIST + "(prove (forall ((xs list)) "
+                              "(= (len (rev xs)) (len xs))))\n")
+    (d / "b.smt2").write_text(NAT_LIST + "(prove (forall ((xs list) (ys list)) "
+                              "(= (len (rev (append xs ys))) (len (append xs ys)))))\n")
+    lib = tmp_path / "lemmas.jsonl"
+    lib.write_text("stale line from an earlier run\n")  # a fresh run starts empty
+    out = tmp_path / "rows.jsonl"
+    cmd = [sys.executable, "-m", "ida_ns.cli", "bench", "tip", str(d), "--budget", "6",
+           "--jobs", "1", "--systems", "ida-ns-decomp", "--json", str(out)]
+    p = subprocess.run(cmd + ["--lemma-library", str(lib)], env=env, capture_output=True,
+                       text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    rows = {Path(r["file"]).name: r for r in (json.loads(x) for x in
+                                               out.read_text().splitlines()) if "file" in r}
+    assert set(rows) == {"a.smt2", "b.smt2"}
+    for r in rows.values():
+        assert set(r["library"]) == {"loaded", "replayed", "failed"}
+    assert rows["a.smt2"]["library"]["loaded"] == 0  # the stale line was dropped
+    per_system = Path(str(lib) + ".ida-ns-decomp")
+    kept = per_system.read_text().splitlines() if per_system.exists() else []
+    if rows["a.smt2"]["status"] == "proved" and kept:
+        assert rows["b.smt2"]["library"]["loaded"] >= 1  # what a proved, b was offered
+    for line in kept:
+        e = json.loads(line)
+        assert {"fingerprint", "text", "symbols", "script"} <= set(e)
+    # the same bench without the flag: no library field, nothing written
+    lib2 = tmp_path / "none.jsonl"
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert all("library" not in json.loads(x) for x in out.read_text().splitlines())
+    assert not lib2.exists()
+    # a library in a folder that does not exist: a usage error naming it, exit 3
+    p = subprocess.run(cmd + ["--lemma-library", str(tmp_path / "no" / "l.jsonl")], env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 3 and "l.jsonl" in (p.stderr + p.stdout)

@@ -76,11 +76,13 @@ class StuckLemmas:
         out: list[Term] = []
         if self.spent_s < self.time_cap_s:
             t0 = time.perf_counter()
-            self.norm.stop = t0 + 0.2
+            # at most 0.4 s per goal, and never much past the cap (tiny budgets)
+            limit_s = min(0.4, max(0.05, self.time_cap_s - self.spent_s))
+            self.norm.stop = t0 + limit_s / 2
             try:
                 for c, penalty in calculate(goal, self.norm, self.table):
                     # survivors, smallest first: the most general lemmas are the smallest
-                    if len(out) >= 3 * self.limit or time.perf_counter() - t0 > 0.4:
+                    if len(out) >= 3 * self.limit or time.perf_counter() - t0 > limit_s:
                         break
                     if self._survives(c):
                         out.append((size(c) + penalty, len(out), c))

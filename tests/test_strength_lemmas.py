@@ -284,3 +284,31 @@ def test_bench_lemma_library_flag(tmp_path):
     p = subprocess.run(cmd + ["--lemma-library", str(tmp_path / "no" / "l.jsonl")], env=env,
                        capture_output=True, text=True, timeout=60)
     assert p.returncode == 3 and "l.jsonl" in (p.stderr + p.stdout)
+
+
+def test_replayed_strong_leaf_counts_as_a_real_call(z3pool):
+    """A stored lemma whose leaf cvc5-with-induction closed is re-closed by that solver in
+    the consuming process, and the kernel's replay accepts that leaf (before the fix, every
+    proof using such a lemma was refused: 'leaf not closed ... in this run')."""
+    from ida_ns.prover.prover import ProverConfig, prove_problem
+    from ida_ns.prover.verify import Checker, leaf_key
+    from ida_ns.solvers.pool import SolverPool
+
+    a = _problem("(forall ((xs list)) (= (rev (rev xs)) xs))")
+    lemma = parse_text(NAT_LIST + "(prove (forall ((xs list)) (= (append xs nil) xs)))",
+                       "<l>").goal
+    ga = Goal(a.theory, lemma)
+    lib = LemmaLibrary()
+    lib.add(ga, ProofNode(ga, Direct(), (), "cvc5-ind", 0.0, "H"))
+    store = LemmaStore()
+    assert store.record(a.theory, lib) == 1
+    b = _problem("(forall ((xs list)) (= (len (append xs nil)) (len xs)))")
+    checker = Checker.from_pool(z3pool, leaf_timeout_s=0.5)
+    with SolverPool("cvc5-ind", workers=1, timeout_s=5.0) as cvc5:
+        cfg = ProverConfig(budget_s=8.0, strong_root=False, store_share=0.5,
+                           strong_leaf_s=3.0)
+        r = prove_problem(b, checker, cfg, strong=("cvc5-ind", cvc5.prove_many),
+                          store=store)
+    assert store.replayed == 1
+    assert leaf_key(Goal(b.theory, lemma), (), "cvc5-ind") in checker.solver_proved
+    assert "not admitted" not in getattr(r.verdict, "reason", "")

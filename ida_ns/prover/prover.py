@@ -205,7 +205,15 @@ def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | Non
             t = min(timeout, cfg.leaf_timeout_s if solver != (strong or ("",))[0]
                     else cfg.strong_leaf_s)
             if strong is not None and solver == strong[0]:
-                return [strong[1]([g.query(ls)], t)[0] for g, ls in items]
+                from .verify import leaf_key
+
+                out = []
+                for g, ls in items:
+                    v = strong[1]([g.query(ls)], t)[0]
+                    if isinstance(v, Proved):  # a real call, this process: the kernel's
+                        checker.solver_proved.add(leaf_key(g, ls, strong[0]))  # replay needs it
+                    out.append(v)
+                return out
             return checker.close_leaves(items, t)
 
         store.replay(goal, library, close,

@@ -48,7 +48,8 @@ class BenchError(IdaNsError):
 
 
 def _task(path: str, system: str, budget_s: float, cert_dir: str | None,
-          strong_root: bool = True, proxy: str | None = None) -> dict:
+          strong_root: bool = True, proxy: str | None = None,
+          lemma_library: str | None = None) -> dict:
     """One problem through one system, in a fresh budgeted child (see :func:`run_tip_bench`)."""
     from .logic.parser import parse_file
     from .logic.sortcheck import sortcheck_problem
@@ -73,7 +74,8 @@ def _task(path: str, system: str, budget_s: float, cert_dir: str | None,
     if system in IDA_SYSTEMS:
         return _ida_ns(problem, path, budget_s, cert_dir, row, finish,
                        time.perf_counter() - t0, system,
-                       strong_root and system == "ida-ns", proxy)
+                       strong_root and system == "ida-ns", proxy,
+                       _library_file(lemma_library, system))
     from ida_ns.solvers import get_backend
     from ida_ns.solvers.query import Query
 
@@ -82,8 +84,16 @@ def _task(path: str, system: str, budget_s: float, cert_dir: str | None,
     return finish(status=v.status, **({"reason": v.reason} if hasattr(v, "reason") else {}))
 
 
+def _library_file(base: str | None, system: str) -> str | None:
+    """The lemma library file of ``system`` (one per system: ida-ns and ida-ns-decomp must
+    not feed each other)."""
+    if not base:
+        return None
+    return base if system == "ida-ns" else f"{base}.{system}"
+
+
 def _ida_ns(problem, path, budget_s, cert_dir, row, finish, spent, system="ida-ns",
-            strong_root=True, proxy=None) -> dict:
+            strong_root=True, proxy=None, library_file=None) -> dict:
     from .prover.certificate import save_certificate
     from .prover.prover import ProverConfig, prove_problem
     from .prover.verify import Checker
@@ -105,11 +115,20 @@ def _ida_ns(problem, path, budget_s, cert_dir, row, finish, spent, system="ida-n
 
             phase("proxy start-up")
             policy = proxy_policy_factory(proxy)[1]
+        store = None
+        if library_file:
+            from .prover.lemma_store import LemmaStore
+
+            phase("lemma library")
+            store = LemmaStore.load(library_file)
         phase("prove")
         cfg = ProverConfig.for_budget(max(0.1, left * 0.97), strong_root=strong_root)
         result = prove_problem(problem, checker, cfg, strong=("cvc5-ind", strong.prove_many),
-                               policy=policy)
+                               policy=policy, store=store)
     finish(status=result.status)
+    if store is not None:
+        row["library"] = {"loaded": store.loaded, "replayed": store.replayed,
+                          "failed": store.failed}
     if result.proof is not None:
         row["steps"] = result.proof.size()
         row.update(result.attribution)  # closed_by, leaf_solvers, lemmas, proxy_steps
@@ -159,7 +178,8 @@ def run_tip_bench(folder: Path, budget_s: float = 5.0, jobs: int = 2, out: str |
                   memory_mb: int | None = DEFAULT_MEMORY_MB,
                   resume: bool = False, quiet: bool = False, executor: str = "local",
                   ray_address: str | None = None, strong_root: bool = True,
-                  proxy: str | None = None) -> list[dict]:
+                  proxy: str | None = None, lemma_library: str | None = None
+                  ) -> list[dict]:
     """Run the bench; returns every row (resumed ones included).  ``executor`` is where the
     (problem, system) tasks run: ``local`` (threads here, each starting a budgeted child) or
     ``ray`` (each task a Ray task that starts its budgeted child on its node; a lost worker
@@ -187,7 +207,16 @@ def run_tip_bench(folder: Path, budget_s: float = 5.0, jobs: int = 2, out: str |
         proxy = str(resolve_generation(proxy))  # a clear error before any task starts
         if not quiet:
             print(f"ida-ns policy: proxy {proxy}, escalating to H", flush=True)
-    extra = (strong_root, proxy)
+    if lemma_library:
+        lib = Path(lemma_library)
+        if not lib.parent.is_dir() or lib.is_dir():
+            raise BenchError(f"{lemma_library}: cannot keep the lemma library there (no such "
+                             f"folder, or it is a folder)")
+        if not resume:  # a fresh run starts from an empty library
+            for sfx in ("",) + tuple("." + s for s in IDA_SYSTEMS if s != "ida-ns"):
+                Path(str(lib) + sfx).unlink(missing_ok=True)
+        lemma_library = str(lib.resolve())
+    extra = (strong_root, proxy, lemma_library)
     hard = hard_limit_s if hard_limit_s is not None else 1.5 * budget_s + STARTUP_GRACE_S
     done: list[dict] = []
     if out:
@@ -259,9 +288,10 @@ def run_tip_bench(folder: Path, budget_s: float = 5.0, jobs: int = 2, out: str |
 
 def limited_row(f: str, s: str, budget_s: float, cert_dir: str | None, hard: float,
                 memory_mb: int | None, strong_root: bool = True,
-                proxy: str | None = None) -> dict:
+                proxy: str | None = None, lemma_library: str | None = None) -> dict:
     """One (problem, system) task: a fresh budgeted child, its row (a limit is a row too)."""
-    o = run_limited("ida_ns.bench:_task", (f, s, budget_s, cert_dir, strong_root, proxy),
+    o = run_limited("ida_ns.bench:_task", (f, s, budget_s, cert_dir, strong_root, proxy,
+                                           lemma_library),
                     wall_s=hard, memory_mb=memory_mb)
     if o.ok:
         row = dict(o.value)

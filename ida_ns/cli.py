@@ -250,7 +250,8 @@ def cmd_bench(args) -> int:
                   limit=args.limit, hard_limit_s=args.hard_limit,
                   memory_mb=args.memory_mb, resume=args.resume, executor=args.executor,
                   ray_address=args.ray_address,
-                  strong_root=not args.no_strong_root, proxy=args.proxy)
+                  strong_root=not args.no_strong_root, proxy=args.proxy,
+                  lemma_library=args.lemma_library)
     return 0
 
 
@@ -423,6 +424,11 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--proxy", metavar="RUN_OR_GEN",
                    help="policy: a distilled proxy generation (or a run's newest), escalating "
                         "to the overseer H")
+    b.add_argument("--lemma-library", metavar="FILE", default=None,
+                   help="keep the lemmas ida-ns proves in FILE (JSON Lines; FILE.ida-ns-decomp "
+                        "for that system) for later problems of the run with the same "
+                        "definitions, which re-prove them step by step before use (emptied "
+                        "at the start unless --resume)")
     b.set_defaults(fn=cmd_bench)
 
     c = sub.add_parser("run", help="the IDA loop: amplify, verify, distill, evaluate")

@@ -117,14 +117,78 @@ def _script(node: ProofNode, printed: dict) -> _Script:
                    tuple(_script(c, printed) for c in node.children))
 
 
-class LemmaStore:
-    """Lemmas with proof scripts, across the problems of a run (see the module doc)."""
+def _script_json(s: _Script) -> dict:
+    return {"step": s.step, "solver": s.solver, "uses": list(s.uses),
+            "children": [_script_json(c) for c in s.children]}
 
-    def __init__(self, max_entries: int = 2000):
+
+def _script_from(obj, depth: int = 0) -> _Script:
+    """A script read back from a library file (untrusted: shapes are checked, and a replay
+    re-derives and re-proves everything anyway)."""
+    if depth > 64 or not isinstance(obj, dict):
+        raise ValueError("malformed script")
+    step, solver, uses = obj.get("step"), obj.get("solver"), obj.get("uses")
+    kids = obj.get("children")
+    if not (isinstance(step, str) and isinstance(solver, str) and isinstance(uses, list)
+            and all(isinstance(u, str) for u in uses) and isinstance(kids, list)):
+        raise ValueError("malformed script")
+    return _Script(step, solver, tuple(uses), tuple(_script_from(k, depth + 1) for k in kids))
+
+
+class LemmaStore:
+    """Lemmas with proof scripts, across the problems of a run (see the module doc).
+
+    With ``path`` the store is also a file (JSON Lines, one lemma a line, appended as lemmas
+    are recorded): :meth:`load` reads what earlier problems of the run (other processes)
+    left there.  The file is never evidence: a lemma read from it is only a script that
+    :meth:`replay` re-derives step by step and whose every leaf a solver closes again in the
+    consuming process; lines that do not parse are skipped."""
+
+    def __init__(self, max_entries: int = 2000, path: str | None = None):
         self.entries: dict[tuple[str, str], _Entry] = {}
         self.max_entries = max_entries
         self.replayed = 0
         self.failed = 0
+        self.path = path
+        self.loaded = 0
+        self.skipped = 0  # lines of the file that did not parse
+
+    @classmethod
+    def load(cls, path: str, max_entries: int = 2000) -> "LemmaStore":
+        """The store kept in ``path`` (empty if the file does not exist yet)."""
+        import json
+        from pathlib import Path
+
+        store = cls(max_entries, path=str(path))
+        p = Path(path)
+        if not p.exists():
+            return store
+        with open(p, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if len(store.entries) >= max_entries:
+                    break
+                try:
+                    obj = json.loads(line)
+                    e = _Entry(str(obj["fingerprint"]), str(obj["text"]),
+                               _script_from(obj["script"]),
+                               frozenset(str(x) for x in obj["symbols"]))
+                except (ValueError, KeyError, TypeError):
+                    store.skipped += 1
+                    continue
+                if (e.fingerprint, e.text) not in store.entries:
+                    store.entries[(e.fingerprint, e.text)] = e
+                    store.loaded += 1
+        return store
+
+    def _append(self, e: _Entry) -> None:
+        import json
+
+        from ..storage import append_line_durable
+
+        if self.path is not None:
+            append_line_durable(self.path, json.dumps(
+                {"fingerprint": e.fingerprint, "text": e.text, "symbols": sorted(e.symbols),
+                 "script": _script_json(e.script)}, sort_keys=True))
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -148,6 +212,7 @@ class LemmaStore:
             except KeyError:
                 continue  # uses a lemma the library does not hold
             self.entries[(fp, printed[l])] = _Entry(fp, printed[l], script, syms)
+            self._append(self.entries[(fp, printed[l])])
             new += 1
         return new
 

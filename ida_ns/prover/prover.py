@@ -25,7 +25,7 @@ from .goal import Goal
 from .overseer import Overseer
 from .proof import LemmaLibrary, ProofNode
 from .search import Budget, Policy, Search, SearchStats
-from .steps import Direct
+from .steps import Direct, Lemma
 from .verify import Checker
 
 
@@ -41,11 +41,12 @@ class ProverConfig:
     lemma_budget_s: float = 1.5  # per conjecture search
     test_trials: int = 300  # random instances for counterexample testing
     seed: int = 0
-    # Root attempt with the strong closer (cvc5 with induction), if any.  At 5 s, 0.8 s:
-    # measured, its proofs take under 0.6 s but for a few that decomposition (with strong
-    # leaves) proves anyway, and on TIP prod a longer attempt starved the decomposition
-    # (1.5 s: 34/74 with it, 42/74 without it).
-    strong_s: float = 0.8
+    # Root attempt with the strong closer (cvc5 with induction), if any.  At 5 s, 0.5 s:
+    # a longer attempt starves the decomposition (on TIP prod, 1.5 s: 34/74 with it, 42/74
+    # without it; 0.8 s: ida-ns 37 vs decomposition alone 48), and cvc5-with-induction's
+    # proofs on TIP take under 0.4 s (64 of 69 on isaplanner, parsing included) but for a
+    # few that decomposition with calculated lemmas proves.
+    strong_s: float = 0.5
     strong_root: bool = True  # False: the --no-strong-root ablation (decomposition alone)
     strong_leaf_s: float = 0.5  # per leaf z3 did not close, with the strong closer
     strong_share: float = 0.45  # of the budget, at most, for strong leaves (root attempt apart)
@@ -53,20 +54,26 @@ class ProverConfig:
     # The root attempt beside the search (True) or before it (False).  Beside it only pays
     # with a free core: a bench running 2 problems on 2 cores measured 67 vs 70 isaplanner.
     root_parallel: bool = False
+    # Lemmas calculated from each stuck step case (ida_ns.prover.stuck), at most this many.
+    stuck_lemmas: int = 2
 
     @classmethod
     def for_budget(cls, budget_s: float, **kw) -> "ProverConfig":
         """Settings that scale with the budget: at 5 s the defaults; with more time the root
-        attempt, the strong leaves, the lemma searches and the search sizes grow with it (the
-        root attempt at most a third of the budget, so that decomposition and exploration keep
-        the larger part)."""
+        attempt, the lemma searches, the search sizes and the calculated lemmas per stuck
+        goal grow with it (the root attempt at most a third of the budget, so that
+        decomposition and exploration keep the larger part).  The per-leaf timeouts grow
+        only a little (z3 to 0.45 s, the strong leaves to 1 s): most leaves fail and a failing
+        leaf costs its whole timeout, so longer ones starved the search (at 25 s, 4 or 5
+        expansions per problem)."""
         scale = max(1.0, budget_s / 5.0)
         base = dict(budget_s=budget_s, first_phase=0.5 / scale ** 0.2,
-                    strong_s=min(0.8 * scale ** 0.9, budget_s / 3),
-                    strong_leaf_s=min(0.5 * scale ** 0.6, 4.0),
-                    leaf_timeout_s=min(0.25 * scale ** 0.5, 1.0),
+                    strong_s=min(0.5 * scale ** 0.9, budget_s / 3),
+                    strong_leaf_s=min(0.5 * scale ** 0.3, 1.0),
+                    leaf_timeout_s=min(0.25 * scale ** 0.25, 0.45),
                     lemma_budget_s=min(1.5 * scale ** 0.6, 8.0),
-                    max_nodes=int(400 * scale ** 0.7))
+                    max_nodes=int(400 * scale ** 0.7),
+                    stuck_lemmas=2 if scale < 4 else 3)
         base.update(kw)
         return cls(**base)
 
@@ -85,11 +92,13 @@ class ProveResult:
     partial: object = None  # PartialNode of an unfinished search (Unknown only)
     goal: Goal | None = None  # the root goal
     strong_calls: int = 0  # strong-closer leaf checks (root attempt apart)
+    calculated: frozenset = frozenset()  # lemmas calculated from stuck subgoals
 
     @property
     def attribution(self) -> dict:
         """Which component closed the proof (see :func:`attribute`)."""
-        return attribute(self.proof, self.lemmas) if self.proof is not None else {}
+        return attribute(self.proof, self.lemmas, self.calculated) \
+            if self.proof is not None else {}
 
     @property
     def status(self) -> str:
@@ -170,6 +179,14 @@ def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | Non
         policy = Overseer(conjectures=conjectures)
     elif not hasattr(policy, "propose"):
         policy = policy(conjectures)
+    stuck = None
+    if cfg.stuck_lemmas > 0 and not accept_unverified:
+        from .stuck import StuckLemmas
+
+        # Lemmas calculated from stuck step cases, proposed beside the policy's steps.
+        stuck = StuckLemmas(problem.theory, limit=cfg.stuck_lemmas, seed=cfg.seed,
+                            time_cap_s=0.25 * cfg.budget_s)
+        policy = WithStuckLemmas(policy, stuck)
     budget = Budget(wall_s=cfg.budget_s * (cfg.first_phase if explorer else 1.0),
                     max_nodes=cfg.max_nodes, max_depth=cfg.max_depth,
                     leaf_timeout_s=cfg.leaf_timeout_s)
@@ -188,7 +205,15 @@ def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | Non
             t = min(timeout, cfg.leaf_timeout_s if solver != (strong or ("",))[0]
                     else cfg.strong_leaf_s)
             if strong is not None and solver == strong[0]:
-                return [strong[1]([g.query(ls)], t)[0] for g, ls in items]
+                from .verify import leaf_key
+
+                out = []
+                for g, ls in items:
+                    v = strong[1]([g.query(ls)], t)[0]
+                    if isinstance(v, Proved):  # a real call, this process: the kernel's
+                        checker.solver_proved.add(leaf_key(g, ls, strong[0]))  # replay needs it
+                    out.append(v)
+                return out
             return checker.close_leaves(items, t)
 
         store.replay(goal, library, close,
@@ -202,9 +227,14 @@ def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | Non
     # 4. theory exploration
     if not result.proved and explorer is not None and not root.stop.is_set():
         lemma_policy = Overseer(conjectures=None, source="H")
+        if stuck is not None:
+            lemma_policy = WithStuckLemmas(lemma_policy, stuck)
         pending = False  # lemmas proved since the goal was last searched
         phase("lemma exploration")
-        for conj in explorer.conjectures(deadline):
+        calculated: set = set()
+        for conj in _lemma_stream(explorer, stuck, library, deadline):
+            is_calc = stuck is not None and conj in stuck.produced and conj not in calculated
+            calculated.add(conj)
             if time.perf_counter() >= deadline - 0.05 or root.stop.is_set():
                 break
             if pending and deadline - time.perf_counter() < 0.8:
@@ -223,7 +253,7 @@ def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | Non
                 proved += 1
                 explorer.proved(conj)
             pending = True
-            if not explorer.goal_ready():
+            if not is_calc and not explorer.goal_ready():
                 continue  # a helper lemma: search the goal again once it looks provable
             remaining = deadline - time.perf_counter()
             if remaining <= 0.05:
@@ -277,7 +307,9 @@ def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | Non
                         lemmas_proved=proved)
         return done(Proved(solver=cfg.solver, time_s=time.perf_counter() - t0),
                     proof=result.proof, lemmas=used, consistency=report, stats=stats,
-                    conjectures_tried=tried, lemmas_proved=proved, strong_calls=calls)
+                    conjectures_tried=tried, lemmas_proved=proved, strong_calls=calls,
+                    calculated=frozenset(stuck.produced) if stuck is not None
+                    else frozenset())
     return done(Unknown(result.reason or "no proof found", solver=cfg.solver),
                 consistency=report, stats=stats, conjectures_tried=tried,
                 lemmas_proved=proved, strong_calls=calls, partial=result.partial)
@@ -286,15 +318,17 @@ def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | Non
 ROOT_STRONG = "root strong leaf"
 PROXY = "decomposition with proxy proposals"
 LEMMAS = "decomposition with explored lemmas"
+CALCULATED = "decomposition with calculated lemmas"
 CVC5_LEAVES = "decomposition with cvc5 leaves"
 Z3_LEAVES = "decomposition with z3 leaves"
 
 
-def attribute(proof: ProofNode, lemmas: dict) -> dict:
+def attribute(proof: ProofNode, lemmas: dict, calculated=frozenset()) -> dict:
     """Which component closed a proof.  ``closed_by`` is the most specific of: the root
     strong leaf (one leaf on the root goal, no lemmas, not z3), decomposition with proxy
-    proposals (a step on the proof or a used lemma's proof came from a proxy), with explored
-    lemmas, with cvc5 leaves, with z3 leaves; the other fields count each part."""
+    proposals (a step on the proof or a used lemma's proof came from a proxy), with lemmas
+    calculated from stuck subgoals (one of ``calculated`` is used), with explored lemmas,
+    with cvc5 leaves, with z3 leaves; the other fields count each part."""
     nodes = list(proof.nodes())
     for p in lemmas.values():
         nodes.extend(p.nodes())
@@ -307,6 +341,9 @@ def attribute(proof: ProofNode, lemmas: dict) -> dict:
         closed_by = ROOT_STRONG
     elif proxy_steps:
         closed_by = PROXY
+    elif any(l in calculated for l in lemmas) or any(
+            isinstance(n.step, Lemma) and n.step.formula in calculated for n in nodes):
+        closed_by = CALCULATED
     elif lemmas:
         closed_by = LEMMAS
     elif any(s.startswith("cvc5") for s in leaf_solvers):
@@ -315,7 +352,38 @@ def attribute(proof: ProofNode, lemmas: dict) -> dict:
         closed_by = Z3_LEAVES
     return {"closed_by": closed_by, "leaf_solvers": leaf_solvers, "lemmas": len(lemmas),
             "proxy_steps": proxy_steps,
+            "calculated_lemmas": len({l for l in lemmas if l in calculated} | {
+                n.step.formula for n in nodes
+                if isinstance(n.step, Lemma) and n.step.formula in calculated}),
             "steps": sum(1 for n in nodes if not isinstance(n.step, Direct))}
+
+
+class WithStuckLemmas:
+    """A policy plus lemmas calculated from stuck subgoals (:mod:`ida_ns.prover.stuck`):
+    for a goal with hypotheses (a step case), the calculated lemmas are proposed as ``Lemma``
+    steps after the policy's own proposals, scored like its best induction step (the search
+    adds a lemma's extra cost).  Every other attribute is the wrapped policy's."""
+
+    def __init__(self, base, stuck, score: float = 1.0):
+        self.base = base
+        self.stuck = stuck
+        self.score = score
+        self.name = getattr(base, "name", "H")
+
+    def __getattr__(self, name):
+        return getattr(self.__dict__["base"], name)
+
+    def propose(self, goal: Goal, depth: int) -> list:
+        from .search import Proposal
+        from .steps import Lemma, step_text
+
+        props = list(self.base.propose(goal, depth))
+        have = {p.step for p in props if p.step is not None}
+        for i, c in enumerate(self.stuck(goal)):
+            step = Lemma(c)
+            if step not in have:
+                props.append(Proposal(step, step_text(step), self.score - 0.3 * i, "H"))
+        return props
 
 
 class _RootAttempt:
@@ -356,6 +424,26 @@ class _RootAttempt:
     def wait(self, deadline: float) -> None:
         if self._thread is not None:
             self._thread.join(max(0.0, deadline - time.perf_counter()))
+
+
+def _lemma_stream(explorer, stuck, library: LemmaLibrary, deadline: float):
+    """Conjectures for the exploration phase: the lemmas calculated from stuck subgoals
+    first (in the order they were calculated, including those calculated meanwhile by the
+    lemma searches and the goal's re-searches), then theory exploration's."""
+    tried: set = set()
+    explored = explorer.conjectures(deadline)
+    while True:
+        nxt = None
+        if stuck is not None:
+            nxt = next((c for c in stuck.order if c not in tried and c not in library), None)
+        if nxt is not None:
+            tried.add(nxt)
+            yield nxt
+            continue
+        try:
+            yield next(explored)
+        except StopIteration:
+            return
 
 
 def _merge(into: SearchStats, other: SearchStats) -> None:

@@ -99,13 +99,15 @@ def evaluate_problems(problems, proxy, prove_many, settings: EvalSettings, reche
 
 
 def _confidence_log(policy, res) -> list:
-    """(raw confidence, outcome) per proxy call: outcome 1 when the proxy's top step is the
-    step a verified proof applied to that goal."""
+    """(raw confidence, outcome) per goal the proxy proposed for: outcome 1 when a step it
+    proposed is the step a verified proof applied to that goal."""
+    from .policies import proposal_hit
+
     log = getattr(policy, "log", None)
     if not log:
         return []
     used = proof_steps(res.proof, res.lemmas) if res.proof is not None else {}
-    return [(round(c, 4), int(used.get(k) == t)) for k, t, c in log]
+    return [(round(c, 4), int(proposal_hit(used.get(k), t))) for k, t, c in log]
 
 
 def proof_steps(proof, lemmas=None) -> dict:

@@ -330,9 +330,11 @@ def _policy_factory(proxy, cfg: RunConfig, r: int, calibrator, policies: list):
 
 
 def _confidence(policies, result, proved_cache) -> list:
-    """(raw confidence, outcome) of the proxy's top steps in this goal's searches: outcome 1
-    when a verified proof of that goal (the final one, or any subgoal closed) applied it."""
+    """(raw confidence, outcome) of the proxy's proposals in this goal's searches: outcome 1
+    when a verified proof of that goal (the final one, or any subgoal closed) applied one of
+    the steps it proposed there."""
     from .evaluation import proof_steps
+    from .policies import proposal_hit
     from .prover.steps import step_text
 
     used = proof_steps(result.proof, result.lemmas) if result.proof is not None else {}
@@ -342,7 +344,7 @@ def _confidence(policies, result, proved_cache) -> list:
             step = used.get(key)
             if step is None and key in proved_cache:
                 step = step_text(proved_cache[key].step)
-            out.append((round(conf, 4), int(step == text)))
+            out.append((round(conf, 4), int(proposal_hit(step, text))))
     return out
 
 

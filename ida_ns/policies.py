@@ -114,9 +114,18 @@ def top_probability(logprob: float) -> float:
     return math.exp(min(0.0, float(logprob)))
 
 
+def proposal_hit(step, proposed) -> bool:
+    """Whether a verified proof's step text is among the proxy's proposed texts (a tuple;
+    a single text in logs of proxies that proposed one step)."""
+    if step is None:
+        return False
+    return step in proposed if isinstance(proposed, (tuple, list)) else step == proposed
+
+
 class Calibrator:
-    """Histogram-binning calibration of the proxy's raw confidence (its top candidate's
-    probability) into P(the top step is used in a verified proof of the goal), fitted on a
+    """Histogram-binning calibration of the proxy's raw confidence (the probability mass of
+    the steps it proposes) into P(one of them is the step a verified proof of the goal
+    applied), fitted on a
     round's amplification log; identity until fitted.  Stored in the generation card."""
 
     def __init__(self, edges=(), rates=()):
@@ -193,7 +202,9 @@ class ProxyPolicy:
         self.seed = seed
         self.calls = 0
         self.batches = 0  # proxy calls that sampled more than one goal
-        self.log: list = []  # (goal key, top step text, raw confidence) per call
+        # (goal key, texts of the steps proposed, raw confidence) per goal proposed for
+        self.log: list = []
+        self.last_confidence = 0.0
         # With the gate on, the search already tried Direct when the goal was created; a
         # "direct" candidate is then redundant and is dropped rather than proposed.
         self.drop_direct = drop_direct
@@ -229,10 +240,7 @@ class ProxyPolicy:
             cands = self._ranked(goal, g, c, names, cands)
         if self.drop_direct:
             cands = [x for x in cands if x.text.strip() != "direct"]
-        cands = sorted(cands, key=lambda x: -normalized_score(x))
-        if cands:
-            self.log.append((key, cands[0].text, top_probability(cands[0].logprob)))
-        return cands
+        return sorted(cands, key=lambda x: -normalized_score(x))
 
     def _ranked(self, goal: Goal, g: str, c: str, names: dict, sampled) -> list:
         from .proxy import Candidate
@@ -296,6 +304,11 @@ class ProxyPolicy:
         props = parse_candidates(goal, cands, "proxy")
         props.sort(key=lambda p: -p.score)
         good = [p for p in props if p.step is not None][: self.max_proposals]
+        # raw confidence: the probability mass of the steps handed to the search (for a
+        # ranking proxy, renormalised over its candidate set): how sure the proxy is that
+        # one of them is right.  Calibrated against verified proofs (Calibrator).
+        self.last_confidence = min(1.0, sum(top_probability(p.score) for p in good))
+        self.log.append((goal.key(), tuple(p.text for p in good), self.last_confidence))
         good = value_ordered(self.proxy, goal, good, self.value_weight)
         good.sort(key=lambda p: -p.score)
         props = good + [p for p in props if p.step is None][: self.max_proposals]
@@ -360,7 +373,7 @@ class EscalatingPolicy:
     def _unsure(self, goal: Goal, cands) -> bool:
         if not cands:
             return True
-        if self.calibrator(top_probability(cands[0].logprob)) < self.threshold:
+        if self.calibrator(self.proxy_policy.last_confidence) < self.threshold:
             return True
         if len(self.members) > 1:
             from .proxy.model import ensemble_disagreement

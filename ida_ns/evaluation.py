@@ -24,7 +24,7 @@ class EvalSettings:
     wall_s: float = 1.5
     leaf_timeout_s: float = 0.2
     solver: str = "z3"
-    k: int = 6
+    k: int = 0
     threshold: float = 0.35
     seed: int = 0
     no_verify: bool = False

@@ -43,9 +43,9 @@ class RunConfig:
     leaf_timeout_s: float = field(default=0.2, metadata={"help": "solver seconds per leaf"})
     solver: str = field(default="z3", metadata={"help": "leaf solver: z3 | cvc5"})
     workers: int = field(default=2, metadata={"help": "solver worker processes"})
-    k: int = field(default=3, metadata={
-        "help": "proxy samples per goal (ranked by the proxy together with the step grammar's "
-                "candidates and its lemma memory)"})
+    k: int = field(default=0, metadata={
+        "help": "proxy samples per goal besides its greedy step (all are ranked by the proxy "
+                "together with the step grammar's candidates and its lemma memory)"})
     threshold: float = field(default=0.35, metadata={
         "help": "escalate to the overseer when the proxy's top candidate probability is "
                 "below this"})

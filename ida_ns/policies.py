@@ -123,9 +123,9 @@ def proposal_hit(step, proposed) -> bool:
 
 
 class Calibrator:
-    """Histogram-binning calibration of the proxy's raw confidence (the probability mass of
-    the steps it proposes) into P(one of them is the step a verified proof of the goal
-    applied), fitted on a
+    """Histogram-binning calibration of the proxy's raw confidence (its best step's
+    probability) into P(the best step is the step a verified proof of the goal applied),
+    fitted on a
     round's amplification log; identity until fitted.  Stored in the generation card."""
 
     def __init__(self, edges=(), rates=()):
@@ -194,7 +194,7 @@ class ProxyPolicy:
     value_weight = 0.5
 
     def __init__(self, proxy, k: int = 6, seed: int = 0, drop_direct: bool = True,
-                 prefetch: bool | None = None, rank: bool = True, max_proposals: int = 8):
+                 prefetch: bool | None = None, rank: bool = True, max_proposals: int = 6):
         self.proxy = proxy
         self.rank = rank  # rank samples + grammar steps + memory lemmas by likelihood
         self.max_proposals = max_proposals  # proposals handed to the search per goal
@@ -202,7 +202,7 @@ class ProxyPolicy:
         self.seed = seed
         self.calls = 0
         self.batches = 0  # proxy calls that sampled more than one goal
-        # (goal key, texts of the steps proposed, raw confidence) per goal proposed for
+        # (goal key, best step proposed, raw confidence) per goal proposed for
         self.log: list = []
         self.last_confidence = 0.0
         # With the gate on, the search already tried Direct when the goal was created; a
@@ -304,11 +304,10 @@ class ProxyPolicy:
         props = parse_candidates(goal, cands, "proxy")
         props.sort(key=lambda p: -p.score)
         good = [p for p in props if p.step is not None][: self.max_proposals]
-        # raw confidence: the probability mass of the steps handed to the search (for a
-        # ranking proxy, renormalised over its candidate set): how sure the proxy is that
-        # one of them is right.  Calibrated against verified proofs (Calibrator).
-        self.last_confidence = min(1.0, sum(top_probability(p.score) for p in good))
-        self.log.append((goal.key(), tuple(p.text for p in good), self.last_confidence))
+        # raw confidence: the probability of its best step (for a ranking proxy, renormalised
+        # over its candidate set); calibrated against verified proofs (Calibrator)
+        self.last_confidence = top_probability(good[0].score) if good else 0.0
+        self.log.append((goal.key(), good[0].text if good else "", self.last_confidence))
         good = value_ordered(self.proxy, goal, good, self.value_weight)
         good.sort(key=lambda p: -p.score)
         props = good + [p for p in props if p.step is None][: self.max_proposals]

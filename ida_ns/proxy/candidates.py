@@ -138,11 +138,15 @@ class LemmaMemory:
 
     @staticmethod
     def entry(formula, theory) -> dict | None:
-        """A memory entry for a closed formula over ``theory`` (None: mentions no defined
-        function, or does not print)."""
+        """A memory entry for a closed formula over ``theory`` (None: not universally
+        quantified, mentions no defined function, or does not print)."""
         from ..logic.ast import symbols
         from ..logic.printer import print_term
 
+        from ..logic.ast import Quant
+
+        if not (isinstance(formula, Quant) and formula.kind == "forall"):
+            return None  # a ground fact (a base case) says nothing about other goals
         fps = _fingerprints(theory)
         fns = sorted(n for n in symbols(formula) if n in fps)
         if not fns:

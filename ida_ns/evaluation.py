@@ -66,7 +66,8 @@ def evaluate_problems(problems, proxy, prove_many, settings: EvalSettings, reche
                 policy = EscalatingPolicy(proxy, Overseer(), k=settings.k,
                                           threshold=settings.threshold, seed=settings.seed,
                                           drop_direct=not settings.no_verify,
-                                          calibrator=calibrator, members=members)
+                                          calibrator=calibrator, members=members,
+                                          trust_uncalibrated=False)
             else:
                 policy = ProxyPolicy(proxy, settings.k, settings.seed,
                                      drop_direct=not settings.no_verify)

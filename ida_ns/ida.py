@@ -316,7 +316,8 @@ def _policy_factory(proxy, cfg: RunConfig, r: int, calibrator, policies: list):
         p = EscalatingPolicy(proxy, Overseer(conjectures=conjectures), k=cfg.k,
                              threshold=cfg.threshold, seed=cfg.seed + r,
                              drop_direct=not cfg.no_verify, calibrator=calibrator,
-                             members=_members(proxy, cfg))
+                             members=_members(proxy, cfg), trust_uncalibrated=False,
+                             consult_h=True)
         policies.append(p)
         return p
 

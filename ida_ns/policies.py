@@ -350,19 +350,27 @@ def value_ordered(proxy, goal: Goal, props: list[Proposal], weight: float) -> li
 
 
 class EscalatingPolicy:
-    """Proxy first; escalate to the overseer H when the proxy is unsure (top candidate
-    probability below ``threshold``, or ensemble members disagree) or when all its
-    candidates fail (the search calls :meth:`fallback`).  Escalated proposals carry the
-    source ``"H-override"`` so the search counts them."""
+    """Proxy first; escalate to the overseer H when the proxy is unsure (its best step's
+    calibrated probability below ``threshold``; never calibrated, unless
+    ``trust_uncalibrated``; or ensemble members disagree): H's steps then lead and the
+    proxy's follow; or when all its candidates fail (the search calls :meth:`fallback`).
+    Escalated proposals carry the source ``"H-override"`` so the search counts them."""
 
     name = "proxy+H"
 
     def __init__(self, proxy, overseer: Overseer | None = None, k: int = 6,
                  threshold: float = 0.35, members: Sequence = (), max_disagreement: float = 0.5,
                  seed: int = 0, drop_direct: bool = True, calibrator: Calibrator | None = None,
-                 prefetch: bool | None = None):
+                 prefetch: bool | None = None, trust_uncalibrated: bool = True,
+                 consult_h: bool = False):
         self.proxy_policy = ProxyPolicy(proxy, k, seed, drop_direct, prefetch)
         self.calibrator = calibrator or Calibrator()
+        # False (the IDA loop): a proxy whose confidence was never calibrated against
+        # verified proofs is not trusted to act alone: it escalates at every goal
+        self.trust_uncalibrated = trust_uncalibrated
+        # True (amplification): H's proposals (with its conjectured lemmas) always join the
+        # proxy's, after them; when the proxy is unsure they lead
+        self.consult_h = consult_h
         self.disagreements = 0
         self.overseer = overseer or Overseer()
         self.threshold = threshold
@@ -371,6 +379,8 @@ class EscalatingPolicy:
 
     def _unsure(self, goal: Goal, cands) -> bool:
         if not cands:
+            return True
+        if not self.calibrator.rates and not self.trust_uncalibrated:
             return True
         if self.calibrator(self.proxy_policy.last_confidence) < self.threshold:
             return True
@@ -392,7 +402,16 @@ class EscalatingPolicy:
         cands = self.proxy_policy.candidates(goal)
         props = self.proxy_policy.proposals(goal, cands)
         if self._unsure(goal, cands) or not any(p.step is not None for p in props):
-            return props + self.fallback(goal, depth)
+            # H overrides: its steps lead (its own order); the proxy's follow, one lower
+            h = self.overseer.propose(goal, depth)
+            seen = {p.text for p in h}
+            return [Proposal(p.step, p.text, p.score, "H-override") for p in h] + \
+                [Proposal(p.step, p.text, p.score - 1.0, p.source, p.error)
+                 for p in props if p.text not in seen]
+        if self.consult_h:
+            seen = {p.text for p in props}
+            return props + [Proposal(p.step, p.text, p.score - 0.5, "H")
+                            for p in self.overseer.propose(goal, depth) if p.text not in seen]
         return props
 
     def fallback(self, goal: Goal, depth: int) -> list[Proposal]:

@@ -147,3 +147,34 @@ def test_score_steps_equals_score_batch():
     for x, y in zip(a, b):
         assert (x == y == -math.inf) or x == pytest.approx(y, abs=1e-4)
     assert a[3] == -math.inf and a[4] == -math.inf
+
+
+def test_ranking_policy_proposes_legal_steps_in_the_goals_names():
+    """The ranking proxy: candidates = its greedy text + the grammar + its memory; their
+    probabilities are renormalised over the set; texts come back in the goal's own names;
+    what reaches the search parses, and the confidence logged is the best one's."""
+    pytest.importorskip("torch")
+    from ida_ns.policies import ProxyPolicy
+    from ida_ns.proxy.config import ProxyConfig
+    from ida_ns.proxy.model import Proxy
+
+    lemma = "(forall ((a list)) (= (rev (rev a)) a))"
+    # a tokenizer that knows these texts (short sequences: the untrained greedy step is cut
+    # at max_new_tokens, and the lemma must fit in it to be scored)
+    proxy = Proxy.new(ProxyConfig(n_layer=1, n_embd=32, n_head=2, vocab_size=400,
+                                  max_new_tokens=24, n_positions=160),
+                      ["(forall ((v0 list)) (= (rev (rev v0)) v0))", "induct v0",
+                       "lemma " + lemma] * 3)
+    proxy.memory = _memory_from(lemma)
+    g = theory_goal("(forall ((xs list)) (= (rev (rev xs)) xs))")
+    pol = ProxyPolicy(proxy, k=0)
+    cands = pol.candidates(g)
+    texts = [c.text for c in cands]
+    assert {"induct xs", "cases xs"} <= set(texts)
+    assert "lemma " + lemma in texts
+    assert not any("v0" in t for t in texts if t in ("induct v0", "cases v0"))
+    assert sum(math.exp(c.logprob) for c in cands) == pytest.approx(1.0, abs=1e-6)
+    props = pol.propose(g, 0)
+    good = [p for p in props if p.step is not None]
+    assert 1 <= len(good) <= pol.max_proposals
+    assert pol.log and 0.0 < pol.log[-1][2] <= 1.0

@@ -44,8 +44,9 @@ class RunConfig:
     solver: str = field(default="z3", metadata={"help": "leaf solver: z3 | cvc5"})
     workers: int = field(default=2, metadata={"help": "solver worker processes"})
     k: int = field(default=0, metadata={
-        "help": "proxy samples per goal besides its greedy step (all are ranked by the proxy "
-                "together with the step grammar's candidates and its lemma memory)"})
+        "help": "0: the proxy ranks the step grammar's candidates and its lemma memory by "
+                "likelihood; N > 0: it also writes its greedy step and N samples, ranked "
+                "with them"})
     threshold: float = field(default=0.35, metadata={
         "help": "escalate to the overseer when the proxy's top candidate probability is "
                 "below this"})

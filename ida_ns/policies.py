@@ -218,14 +218,18 @@ class ProxyPolicy:
         """The proxy's candidate steps for ``goal``, best first, in the goal's own names.
 
         A proxy that scores text (``score_batch``, the HF model) ranks the union of its own
-        samples, the legal steps of the grammar over the goal and its lemma memory
+        text (greedy + ``k`` samples; none with ``k = 0``), the legal steps of the grammar
+        over the goal and its lemma memory
         (:mod:`ida_ns.proxy.candidates`): each candidate's ``logprob`` is then the model's
         log-likelihood renormalised over that set, so the top candidate's probability is the
         model's confidence in its choice.  Other proxies (scripted ones) give their samples."""
         key = goal.key()
         canon = bool(getattr(self.proxy, "canonical_names", False))
         g, c, names = prompt_parts(goal, canon)
+        ranking = self.rank and getattr(self.proxy, "score_batch", None) is not None
         cands = self._cache.pop(key, None)
+        if cands is None and ranking and self.k <= 0:
+            cands = []  # k = 0: the proxy only ranks (no text generation)
         if cands is None:
             self.calls += 1
             cands = self.proxy.propose(g, c, self.k, seed=self.seed + self.calls)
@@ -236,7 +240,7 @@ class ProxyPolicy:
             inv = inverse(names)
             cands = [Candidate(rename_tokens(x.text, inv), x.logprob,
                                getattr(x, "tokens", 0)) for x in cands]
-        if self.rank and getattr(self.proxy, "score_batch", None) is not None:
+        if ranking:
             cands = self._ranked(goal, g, c, names, cands)
         if self.drop_direct:
             cands = [x for x in cands if x.text.strip() != "direct"]

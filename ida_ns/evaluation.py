@@ -24,7 +24,7 @@ class EvalSettings:
     wall_s: float = 1.5
     leaf_timeout_s: float = 0.2
     solver: str = "z3"
-    k: int = 6
+    k: int = 0
     threshold: float = 0.35
     seed: int = 0
     no_verify: bool = False
@@ -66,7 +66,8 @@ def evaluate_problems(problems, proxy, prove_many, settings: EvalSettings, reche
                 policy = EscalatingPolicy(proxy, Overseer(), k=settings.k,
                                           threshold=settings.threshold, seed=settings.seed,
                                           drop_direct=not settings.no_verify,
-                                          calibrator=calibrator, members=members)
+                                          calibrator=calibrator, members=members,
+                                          trust_uncalibrated=False)
             else:
                 policy = ProxyPolicy(proxy, settings.k, settings.seed,
                                      drop_direct=not settings.no_verify)
@@ -99,13 +100,15 @@ def evaluate_problems(problems, proxy, prove_many, settings: EvalSettings, reche
 
 
 def _confidence_log(policy, res) -> list:
-    """(raw confidence, outcome) per proxy call: outcome 1 when the proxy's top step is the
-    step a verified proof applied to that goal."""
+    """(raw confidence, outcome) per goal the proxy proposed for: outcome 1 when a step it
+    proposed is the step a verified proof applied to that goal."""
+    from .policies import proposal_hit
+
     log = getattr(policy, "log", None)
     if not log:
         return []
     used = proof_steps(res.proof, res.lemmas) if res.proof is not None else {}
-    return [(round(c, 4), int(used.get(k) == t)) for k, t, c in log]
+    return [(round(c, 4), int(proposal_hit(used.get(k), t))) for k, t, c in log]
 
 
 def proof_steps(proof, lemmas=None) -> dict:

@@ -113,7 +113,7 @@ def run(cfg: RunConfig) -> list[dict]:
                 _save_state(run_dir, state, phase="distill" if r < cfg.rounds else "done")
             if state.phase == "distill":  # ---------------------------------- DISTILL
                 previous = proxy
-                proxy = distill_round(r, proxy, cfg, run_dir, audit, attested)
+                proxy = distill_round(r, proxy, cfg, run_dir, audit, attested, train)
                 state.generation = proxy.path
                 state.round = r + 1
                 _save_state(run_dir, state, phase="amplify")
@@ -316,7 +316,8 @@ def _policy_factory(proxy, cfg: RunConfig, r: int, calibrator, policies: list):
         p = EscalatingPolicy(proxy, Overseer(conjectures=conjectures), k=cfg.k,
                              threshold=cfg.threshold, seed=cfg.seed + r,
                              drop_direct=not cfg.no_verify, calibrator=calibrator,
-                             members=_members(proxy, cfg))
+                             members=_members(proxy, cfg), trust_uncalibrated=False,
+                             consult_h=True)
         policies.append(p)
         return p
 
@@ -330,9 +331,11 @@ def _policy_factory(proxy, cfg: RunConfig, r: int, calibrator, policies: list):
 
 
 def _confidence(policies, result, proved_cache) -> list:
-    """(raw confidence, outcome) of the proxy's top steps in this goal's searches: outcome 1
-    when a verified proof of that goal (the final one, or any subgoal closed) applied it."""
+    """(raw confidence, outcome) of the proxy's proposals in this goal's searches: outcome 1
+    when a verified proof of that goal (the final one, or any subgoal closed) applied one of
+    the steps it proposed there."""
     from .evaluation import proof_steps
+    from .policies import proposal_hit
     from .prover.steps import step_text
 
     used = proof_steps(result.proof, result.lemmas) if result.proof is not None else {}
@@ -342,7 +345,7 @@ def _confidence(policies, result, proved_cache) -> list:
             step = used.get(key)
             if step is None and key in proved_cache:
                 step = step_text(proved_cache[key].step)
-            out.append((round(conf, 4), int(step == text)))
+            out.append((round(conf, 4), int(proposal_hit(step, text))))
     return out
 
 
@@ -585,7 +588,54 @@ def unsafe_training_pairs(run_dir: Path, r: int) -> list[tuple[str, str, str]]:
     return [p[:3] for p in _dataset_pairs(run_dir, r, None)]
 
 
-def distill_round(r: int, proxy, cfg: RunConfig, run_dir: Path, audit, attested: set):
+def lemma_memory(records, train):
+    """The lemma memory of X_{r+1}: every closed lemma of the verified records (``lemma``
+    steps of kept proofs, and every proved goal without fixed variables or hypotheses:
+    training goals, explored lemmas proved in hindsight) that parses over its
+    problem's theory, with its functions' fingerprints (:mod:`ida_ns.proxy.candidates`)."""
+    from .logic.ast import BOOL
+    from .logic.parser import parse_term
+    from .proxy.candidates import MAX_MEMORY, LemmaMemory
+    from .recheck import VerifiedPairs
+
+    by_id = {sp.id: sp for sp in train}
+    problems: dict = {}
+    entries, seen = [], set()
+    for rec in records:
+        if not isinstance(rec, VerifiedPairs):
+            raise TypeError("the lemma memory is built from VerifiedPairs only")
+        base = by_id.get(rec.problem.split("#lemma-")[0])
+        if base is None:
+            continue
+        # lemma steps, and every goal of a verified proof that stands alone (no fixed
+        # variables, no hypotheses: a proved closed formula, e.g. an explored lemma's root)
+        texts = [s[len("lemma "):] for _, _, s, _ in rec.pairs if s.startswith("lemma ")]
+        texts += [g for g, c, _, _ in rec.pairs if not c.startswith(("fix ", "hyp "))]
+        for text in texts:
+            if text in seen:
+                continue
+            seen.add(text)
+            if base.id not in problems:
+                try:
+                    problems[base.id] = base.problem()
+                except IdaNsError:
+                    problems[base.id] = None
+            prob = problems[base.id]
+            if prob is None:
+                continue
+            try:
+                formula = parse_term(text, prob.theory, {}, expected=BOOL, file="<memory>")
+            except (IdaNsError, RecursionError):
+                continue  # mentions the goal's own variables: not a closed lemma
+            e = LemmaMemory.entry(formula, prob.theory)
+            if e is not None and e["text"] not in {x["text"] for x in entries}:
+                entries.append(e)
+    entries.sort(key=lambda e: (len(e["text"]), e["text"]))
+    return LemmaMemory(entries[:MAX_MEMORY])
+
+
+def distill_round(r: int, proxy, cfg: RunConfig, run_dir: Path, audit, attested: set,
+                  train=()):
     """X_{r+1} from X_r on everything kept so far (this round's records as new pairs, the
     rest replayed in full); an empty training set keeps X_{r+1} = X_r."""
     from .proxy.distill import distill
@@ -626,6 +676,14 @@ def distill_round(r: int, proxy, cfg: RunConfig, run_dir: Path, audit, attested:
                                  "model_sha256": card.get("model_sha256")})
         return Proxy.load(target)
     child, m = distill(proxy, new, replay, dcfg, tmp)
+    if not cfg.no_verify:  # the lemma memory: lemmas of verified records only
+        child.memory = lemma_memory(_dataset(run_dir, r, attested), train)
+        if len(child.memory):
+            memory_sha = child.memory.save(tmp)
+            card0 = read_json(tmp / "card.json")
+            card0.update({"lemma_memory_sha256": memory_sha,
+                          "lemma_memory": len(child.memory)})
+            atomic_write_json(tmp / "card.json", card0)
     card = read_json(tmp / "card.json")
     card["verified"] = not cfg.no_verify
     if cfg.no_verify:

@@ -36,13 +36,17 @@ class RunConfig:
         "help": "goal expansions per problem (the fixed search budget of the KPIs)"})
     problem_budget_s: float = field(default=2.5, metadata={
         "help": "wall seconds per training goal in amplification (with theory exploration)"})
-    eval_budget_s: float = field(default=3.0, metadata={
-        "help": "wall-clock cap per held-out goal in evaluation (the node budget is the "
-                "fixed budget; this only stops runaway solver time)"})
+    eval_budget_s: float = field(default=20.0, metadata={
+        "help": "wall-clock cap per held-out goal and policy in evaluation: a runaway guard "
+                "only (the node budget is the fixed budget of every policy; a loaded machine "
+                "must not decide the result)"})
     leaf_timeout_s: float = field(default=0.2, metadata={"help": "solver seconds per leaf"})
     solver: str = field(default="z3", metadata={"help": "leaf solver: z3 | cvc5"})
     workers: int = field(default=2, metadata={"help": "solver worker processes"})
-    k: int = field(default=6, metadata={"help": "proxy samples per goal"})
+    k: int = field(default=0, metadata={
+        "help": "0: the proxy ranks the step grammar's candidates and its lemma memory by "
+                "likelihood; N > 0: it also writes its greedy step and N samples, ranked "
+                "with them"})
     threshold: float = field(default=0.35, metadata={
         "help": "escalate to the overseer when the proxy's top candidate probability is "
                 "below this"})

@@ -20,23 +20,40 @@ MAX_CONTEXT_CHARS = 900
 MAX_DEF_CHARS = 160  # per function definition shown in the prompt
 
 
-def goal_prompt(goal: Goal) -> tuple[str, str]:
+def goal_prompt(goal: Goal, canonical: bool = True) -> tuple[str, str]:
     """(goal text, context text) shown to a proxy: the conclusion; then the fixed variables
     and hypotheses, the signatures of the functions the goal mentions, and as much of their
     definitions as fits (each cut at ``MAX_DEF_CHARS``), so the proxy of a theory it never
-    trained on sees what the symbols mean."""
-    from .logic.printer import print_term
+    trained on sees what the symbols mean.  ``canonical``: the goal's variables read
+    ``v0, v1, ...`` (:mod:`ida_ns.proxy.canon`; definitions keep their own names)."""
+    g, c, _ = prompt_parts(goal, canonical)
+    return g, c
 
+
+def prompt_parts(goal: Goal, canonical: bool = True) -> tuple[str, str, dict]:
+    """:func:`goal_prompt` and the renaming it applied (goal name -> canonical name)."""
+    from .logic.printer import print_term
+    from .proxy.canon import canonical_names, rename_tokens
+
+    names = canonical_names(goal) if canonical else {}
     ctx = []
     if goal.fixed:
-        ctx.append("fix " + " ".join(f"({v.name} {v.sort})" for v in goal.fixed))
+        ctx.append("fix " + " ".join(f"({names.get(v.name, v.name)} {v.sort})"
+                                     for v in goal.fixed))
     for h in goal.hyps:
-        ctx.append("hyp " + print_term(h))
+        ctx.append("hyp " + rename_tokens(print_term(h), names))
     ctx.extend(_definitions(goal))
     text = " ; ".join(ctx)
     if len(text) > MAX_CONTEXT_CHARS:
         text = text[:MAX_CONTEXT_CHARS]
-    return print_term(goal.concl), text
+    return rename_tokens(print_term(goal.concl), names), text, names
+
+
+def canonical_step(goal: Goal, text: str) -> str:
+    """A step's text in the goal's canonical names (what the proxy is trained to write)."""
+    from .proxy.canon import canonical_names, rename_tokens
+
+    return rename_tokens(text, canonical_names(goal))
 
 
 def _definitions(goal: Goal) -> list[str]:
@@ -97,9 +114,18 @@ def top_probability(logprob: float) -> float:
     return math.exp(min(0.0, float(logprob)))
 
 
+def proposal_hit(step, proposed) -> bool:
+    """Whether a verified proof's step text is among the proxy's proposed texts (a tuple;
+    a single text in logs of proxies that proposed one step)."""
+    if step is None:
+        return False
+    return step in proposed if isinstance(proposed, (tuple, list)) else step == proposed
+
+
 class Calibrator:
-    """Histogram-binning calibration of the proxy's raw confidence (its top candidate's
-    probability) into P(the top step is used in a verified proof of the goal), fitted on a
+    """Histogram-binning calibration of the proxy's raw confidence (its best step's
+    probability) into P(the best step is the step a verified proof of the goal applied),
+    fitted on a
     round's amplification log; identity until fitted.  Stored in the generation card."""
 
     def __init__(self, edges=(), rates=()):
@@ -168,13 +194,17 @@ class ProxyPolicy:
     value_weight = 0.5
 
     def __init__(self, proxy, k: int = 6, seed: int = 0, drop_direct: bool = True,
-                 prefetch: bool | None = None):
+                 prefetch: bool | None = None, rank: bool = True, max_proposals: int = 6):
         self.proxy = proxy
+        self.rank = rank  # rank samples + grammar steps + memory lemmas by likelihood
+        self.max_proposals = max_proposals  # proposals handed to the search per goal
         self.k = k
         self.seed = seed
         self.calls = 0
         self.batches = 0  # proxy calls that sampled more than one goal
-        self.log: list = []  # (goal key, top step text, raw confidence) per call
+        # (goal key, best step proposed, raw confidence) per goal proposed for
+        self.log: list = []
+        self.last_confidence = 0.0
         # With the gate on, the search already tried Direct when the goal was created; a
         # "direct" candidate is then redundant and is dropped rather than proposed.
         self.drop_direct = drop_direct
@@ -185,18 +215,61 @@ class ProxyPolicy:
         self._cache: dict[str, list] = {}
 
     def candidates(self, goal: Goal):
+        """The proxy's candidate steps for ``goal``, best first, in the goal's own names.
+
+        A proxy that scores text (``score_batch``, the HF model) ranks the union of its own
+        text (greedy + ``k`` samples; none with ``k = 0``), the legal steps of the grammar
+        over the goal and its lemma memory
+        (:mod:`ida_ns.proxy.candidates`): each candidate's ``logprob`` is then the model's
+        log-likelihood renormalised over that set, so the top candidate's probability is the
+        model's confidence in its choice.  Other proxies (scripted ones) give their samples."""
         key = goal.key()
+        canon = bool(getattr(self.proxy, "canonical_names", False))
+        g, c, names = prompt_parts(goal, canon)
+        ranking = self.rank and getattr(self.proxy, "score_batch", None) is not None
         cands = self._cache.pop(key, None)
+        if cands is None and ranking and self.k <= 0:
+            cands = []  # k = 0: the proxy only ranks (no text generation)
         if cands is None:
-            g, c = goal_prompt(goal)
             self.calls += 1
             cands = self.proxy.propose(g, c, self.k, seed=self.seed + self.calls)
+        if canon:
+            from .proxy import Candidate
+            from .proxy.canon import inverse, rename_tokens
+
+            inv = inverse(names)
+            cands = [Candidate(rename_tokens(x.text, inv), x.logprob,
+                               getattr(x, "tokens", 0)) for x in cands]
+        if ranking:
+            cands = self._ranked(goal, g, c, names, cands)
         if self.drop_direct:
             cands = [x for x in cands if x.text.strip() != "direct"]
-        cands = sorted(cands, key=lambda x: -normalized_score(x))
-        if cands:
-            self.log.append((key, cands[0].text, top_probability(cands[0].logprob)))
-        return cands
+        return sorted(cands, key=lambda x: -normalized_score(x))
+
+    def _ranked(self, goal: Goal, g: str, c: str, names: dict, sampled) -> list:
+        from .proxy import Candidate
+        from .proxy.candidates import grammar_steps
+        from .proxy.canon import rename_tokens
+
+        pool = [x.text for x in sampled] + grammar_steps(goal)
+        memory = getattr(self.proxy, "memory", None)
+        if memory is not None:
+            pool += memory.candidates(goal)
+        pool = [t for t in dict.fromkeys(pool) if t and not (self.drop_direct and t == "direct")]
+        if not pool:
+            return []
+        steps = [rename_tokens(t, names) for t in pool]
+        if hasattr(self.proxy, "score_steps"):  # one prompt, its KV cache shared
+            lps = self.proxy.score_steps(g, c, steps)
+        else:
+            lps = self.proxy.score_batch([(g, c, t) for t in steps])
+        ok = [(t, lp) for t, lp in zip(pool, lps)
+              if isinstance(lp, (int, float)) and math.isfinite(lp)]
+        if not ok:
+            return []
+        top = max(lp for _, lp in ok)
+        z = top + math.log(sum(math.exp(lp - top) for _, lp in ok))
+        return [Candidate(t, lp - z, 1) for t, lp in ok]
 
     def prefetch_children(self, goal: Goal, props: list[Proposal]) -> None:
         """Sample the candidates of every subgoal of ``props`` in one batch (cached)."""
@@ -219,15 +292,29 @@ class ProxyPolicy:
             return
         self.calls += 1
         self.batches += 1
-        out = self.proxy.propose_batch([goal_prompt(g) for g in todo.values()], self.k,
+        canon = bool(getattr(self.proxy, "canonical_names", False))
+        out = self.proxy.propose_batch([goal_prompt(g, canon) for g in todo.values()], self.k,
                                        seed=self.seed + self.calls)
         if len(self._cache) > 4096:
             self._cache.clear()
         self._cache.update(zip(todo, out))
 
     def propose(self, goal: Goal, depth: int) -> list[Proposal]:
-        props = value_ordered(self.proxy, goal, parse_candidates(goal, self.candidates(goal),
-                                                                 "proxy"), self.value_weight)
+        return self.proposals(goal, self.candidates(goal))
+
+    def proposals(self, goal: Goal, cands) -> list[Proposal]:
+        """Parsed candidates, best first: the ``max_proposals`` best that parse, re-ordered by
+        the value estimate, then the unparsable text (the search counts it as rejected)."""
+        props = parse_candidates(goal, cands, "proxy")
+        props.sort(key=lambda p: -p.score)
+        good = [p for p in props if p.step is not None][: self.max_proposals]
+        # raw confidence: the probability of its best step (for a ranking proxy, renormalised
+        # over its candidate set); calibrated against verified proofs (Calibrator)
+        self.last_confidence = top_probability(good[0].score) if good else 0.0
+        self.log.append((goal.key(), good[0].text if good else "", self.last_confidence))
+        good = value_ordered(self.proxy, goal, good, self.value_weight)
+        good.sort(key=lambda p: -p.score)
+        props = good + [p for p in props if p.step is None][: self.max_proposals]
         self.prefetch_children(goal, props)
         return props
 
@@ -249,7 +336,8 @@ def value_ordered(proxy, goal: Goal, props: list[Proposal], weight: float) -> li
             subs.append(list(apply_step(p.step, goal)) if p.step is not None else [])
         except (StepError, RecursionError):
             subs.append([])
-    flat = [(*goal_prompt(g), "direct") for gs in subs for g in gs]
+    canon = bool(getattr(proxy, "canonical_names", False))
+    flat = [(*goal_prompt(g, canon), "direct") for gs in subs for g in gs]
     if not flat:
         return props
     vals = score(flat)
@@ -266,19 +354,27 @@ def value_ordered(proxy, goal: Goal, props: list[Proposal], weight: float) -> li
 
 
 class EscalatingPolicy:
-    """Proxy first; escalate to the overseer H when the proxy is unsure (top candidate
-    probability below ``threshold``, or ensemble members disagree) or when all its
-    candidates fail (the search calls :meth:`fallback`).  Escalated proposals carry the
-    source ``"H-override"`` so the search counts them."""
+    """Proxy first; escalate to the overseer H when the proxy is unsure (its best step's
+    calibrated probability below ``threshold``; never calibrated, unless
+    ``trust_uncalibrated``; or ensemble members disagree): H's steps then lead and the
+    proxy's follow; or when all its candidates fail (the search calls :meth:`fallback`).
+    Escalated proposals carry the source ``"H-override"`` so the search counts them."""
 
     name = "proxy+H"
 
     def __init__(self, proxy, overseer: Overseer | None = None, k: int = 6,
                  threshold: float = 0.35, members: Sequence = (), max_disagreement: float = 0.5,
                  seed: int = 0, drop_direct: bool = True, calibrator: Calibrator | None = None,
-                 prefetch: bool | None = None):
+                 prefetch: bool | None = None, trust_uncalibrated: bool = True,
+                 consult_h: bool = False):
         self.proxy_policy = ProxyPolicy(proxy, k, seed, drop_direct, prefetch)
         self.calibrator = calibrator or Calibrator()
+        # False (the IDA loop): a proxy whose confidence was never calibrated against
+        # verified proofs is not trusted to act alone: it escalates at every goal
+        self.trust_uncalibrated = trust_uncalibrated
+        # True (amplification): H's proposals (with its conjectured lemmas) always join the
+        # proxy's, after them; when the proxy is unsure they lead
+        self.consult_h = consult_h
         self.disagreements = 0
         self.overseer = overseer or Overseer()
         self.threshold = threshold
@@ -288,12 +384,15 @@ class EscalatingPolicy:
     def _unsure(self, goal: Goal, cands) -> bool:
         if not cands:
             return True
-        if self.calibrator(top_probability(cands[0].logprob)) < self.threshold:
+        if not self.calibrator.rates and not self.trust_uncalibrated:
+            return True
+        if self.calibrator(self.proxy_policy.last_confidence) < self.threshold:
             return True
         if len(self.members) > 1:
             from .proxy.model import ensemble_disagreement
 
-            g, c = goal_prompt(goal)
+            g, c = goal_prompt(goal, bool(getattr(self.proxy_policy.proxy,
+                                                  "canonical_names", False)))
             if ensemble_disagreement(self.members, g, c) > self.max_disagreement:
                 self.disagreements += 1
                 return True
@@ -305,12 +404,18 @@ class EscalatingPolicy:
 
     def propose(self, goal: Goal, depth: int) -> list[Proposal]:
         cands = self.proxy_policy.candidates(goal)
-        props = value_ordered(self.proxy_policy.proxy, goal,
-                              parse_candidates(goal, cands, "proxy"),
-                              self.proxy_policy.value_weight)
-        self.proxy_policy.prefetch_children(goal, props)
+        props = self.proxy_policy.proposals(goal, cands)
         if self._unsure(goal, cands) or not any(p.step is not None for p in props):
-            return props + self.fallback(goal, depth)
+            # H overrides: its steps lead (its own order); the proxy's follow, one lower
+            h = self.overseer.propose(goal, depth)
+            seen = {p.text for p in h}
+            return [Proposal(p.step, p.text, p.score, "H-override") for p in h] + \
+                [Proposal(p.step, p.text, p.score - 1.0, p.source, p.error)
+                 for p in props if p.text not in seen]
+        if self.consult_h:
+            seen = {p.text for p in props}
+            return props + [Proposal(p.step, p.text, p.score - 0.5, "H")
+                            for p in self.overseer.propose(goal, depth) if p.text not in seen]
         return props
 
     def fallback(self, goal: Goal, depth: int) -> list[Proposal]:

@@ -102,9 +102,10 @@ class UnverifiedPairs:
 
 # ---------------------------------------------------------------------------- pairs
 def tree_pairs(proof, lemmas: dict | None = None, origin: str | None = None) -> list[tuple]:
-    """(goal, context, step, origin) for every node of a proof tree and its lemma proofs; a
+    """(goal, context, step, origin) for every node of a proof tree and its lemma proofs, in
+    the goal's canonical variable names (as the proxy reads and writes them); a
     ``Direct`` leaf that used lemmas is the explicit ``lemma L`` step (see ida_ns.traces)."""
-    from .policies import goal_prompt
+    from .policies import canonical_step, goal_prompt
     from .prover.steps import Direct, Lemma, step_text
 
     out, seen = [], set()
@@ -116,6 +117,7 @@ def tree_pairs(proof, lemmas: dict | None = None, origin: str | None = None) -> 
             else:
                 steps = [step_text(node.step)]
             for s in steps:
+                s = canonical_step(node.goal, s)  # the proxy's names (ida_ns.proxy.canon)
                 if (g, c, s) not in seen:
                     seen.add((g, c, s))
                     out.append((g, c, s, origin or _origin(node.source)))

@@ -9,7 +9,7 @@ lemma; the lemma's own proof contributes its pairs too.
 from __future__ import annotations
 
 from .logic.ast import Term
-from .policies import goal_prompt
+from .policies import canonical_step, goal_prompt
 from .prover.proof import ProofNode
 from .prover.steps import Direct, Lemma, step_text
 
@@ -29,6 +29,7 @@ def proof_pairs(proof: ProofNode | None, lemmas: dict[Term, ProofNode] | None = 
             else:
                 steps = [step_text(node.step)]
             for s in steps:
+                s = canonical_step(node.goal, s)
                 key = (g, c, s)
                 if key not in seen:
                     seen.add(key)

@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 from ida_ns.audit import AuditLog, verify_log
 from ida_ns.counterexample import find_counterexample
 from ida_ns.logic.ast import size
-from ida_ns.policies import EscalatingPolicy, ProxyPolicy
+from ida_ns.policies import EscalatingPolicy, ProxyPolicy, canonical_step
 from ida_ns.prover.certificate import check_certificate, save_certificate
 from ida_ns.prover.goal import Goal
 from ida_ns.prover.overseer import Overseer
@@ -127,8 +127,10 @@ def check_found_proof(p, proof, lemmas, pool, events, path) -> None:
                                       time_budget_s=0.3)
             assert cex is None, f"proof node goal {g.text()} has counterexample {cex}"
             verified.add(step_text(n.step))
+            verified.add(canonical_step(g, step_text(n.step)))  # pairs: the proxy's names
             if isinstance(n.step, Direct):
                 verified.update(step_text(Lemma(l)) for l in n.step.lemmas)
+                verified.update(canonical_step(g, step_text(Lemma(l))) for l in n.step.lemmas)
             else:
                 assert parse_step(step_text(n.step), g) == n.step
     rejected = {d["step"] for kind, d in events if kind == "reject"}

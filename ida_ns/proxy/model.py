@@ -100,15 +100,24 @@ def build_model(config: ProxyConfig, tokenizer) -> GPT2LMHeadModel:
 
 
 class Proxy:
-    """A proxy X_k: model + tokenizer + :class:`ProxyConfig` (+ its card once saved/loaded).
+    """A proxy X_k: model + tokenizer + :class:`ProxyConfig` (+ its card once saved/loaded)
+    + its lemma memory (:class:`ida_ns.proxy.candidates.LemmaMemory`, ``lemmas.json``).
+
+    It reads and writes goals in canonical variable names (``canonical_names``: the policy
+    renames prompts to ``v0, v1, ...`` and maps its steps back, :mod:`ida_ns.proxy.canon`).
 
     ``cpu_threads``: torch threads used while proposing on CPU (restored afterwards; 0 leaves
     torch's setting alone).  Default 1, see :func:`cpu_threads`.
     """
 
+    canonical_names = True
+
     def __init__(self, model, tokenizer, config: ProxyConfig, path: str | None = None,
                  card: dict | None = None, cpu_threads: int = 1):
+        from ida_ns.proxy.candidates import LemmaMemory
+
         self.cpu_threads = cpu_threads
+        self.memory = LemmaMemory()  # lemmas of its verified training traces (lemmas.json)
         self.model = model
         self.tokenizer = tokenizer
         self.config = config
@@ -189,7 +198,11 @@ class Proxy:
         tok = load_tokenizer(str(directory))
         card_path = directory / CARD_FILE
         card = json.loads(card_path.read_text()) if card_path.is_file() else {}
-        return cls(model, tok, config, path=str(directory), card=card)
+        from ida_ns.proxy.candidates import LemmaMemory
+
+        proxy = cls(model, tok, config, path=str(directory), card=card)
+        proxy.memory = LemmaMemory.load(directory)
+        return proxy
 
     def save(self, directory: str | Path, card: dict[str, Any] | None = None) -> dict[str, Any]:
         """Write model, tokenizer, proxy config, then ``card.json`` (``card`` plus
@@ -203,6 +216,9 @@ class Proxy:
             json.dumps(self.config.to_dict(), indent=2, sort_keys=True) + "\n")
         full = dict(card or {})
         full["model_sha256"] = file_sha256(directory / WEIGHTS_FILE)
+        if len(self.memory):
+            full["lemma_memory_sha256"] = self.memory.save(directory)
+            full["lemma_memory"] = len(self.memory)
         full.setdefault("proxy_config", self.config.to_dict())
         (directory / CARD_FILE).write_text(json.dumps(full, indent=2, sort_keys=True) + "\n")
         self.path, self.card = str(directory), full
@@ -210,8 +226,10 @@ class Proxy:
 
     def clone(self) -> "Proxy":
         """An independent copy (same weights and tokenizer), e.g. to train X_{k+1} from X_k."""
-        return Proxy(copy.deepcopy(self.model), self.tokenizer, self.config, self.path,
-                     dict(self.card), self.cpu_threads)
+        p = Proxy(copy.deepcopy(self.model), self.tokenizer, self.config, self.path,
+                  dict(self.card), self.cpu_threads)
+        p.memory = self.memory
+        return p
 
     @property
     def device(self) -> torch.device:
@@ -338,6 +356,48 @@ class Proxy:
             rows = logp[j, n_prompt - 1:len(seq) - 1]
             out[i] = float(rows.gather(1, tgt[:, None]).sum())
             j += 1
+        return out
+
+    @torch.inference_mode()
+    def score_steps(self, goal_text: str, context_text: str, steps: Sequence[str]
+                    ) -> list[float]:
+        """``log p(step, <eos> | goal, context)`` for many steps of one prompt: the prompt is
+        encoded once and its KV cache shared by all steps (what :meth:`score_batch` gives,
+        at the cost of one prompt plus the steps).  ``-inf`` for an empty step or one longer
+        than ``max_new_tokens``."""
+        out = [-math.inf] * len(steps)
+        tok, dev = self.tokenizer, self.device
+        seqs = []
+        for i, s in enumerate(steps):
+            ids = self._ids(s)
+            if ids and len(ids) + 1 <= self.config.max_new_tokens:
+                seqs.append((i, ids + [tok.eos_token_id]))
+        if not seqs:
+            return out
+        prompt = self.encode_prompt(goal_text, context_text)
+        n, p_len = len(seqs), len(prompt)
+        width = max(len(x) for _, x in seqs)
+        ids = torch.full((n, width), tok.pad_token_id, dtype=torch.long)
+        mask = torch.zeros((n, p_len + width), dtype=torch.long)
+        mask[:, :p_len] = 1
+        for j, (_, x) in enumerate(seqs):  # right padding: pads follow the real tokens
+            ids[j, :len(x)] = torch.tensor(x)
+            mask[j, p_len:p_len + len(x)] = 1
+        pos = torch.arange(p_len, p_len + width).unsqueeze(0).expand(n, width)
+        with cpu_threads(self.cpu_threads if dev.type == "cpu" else 0):
+            first = self.model(input_ids=torch.tensor([prompt], device=dev), use_cache=True)
+            cache = first.cache
+            cache.batch_repeat_interleave(n)
+            rest = self.model(input_ids=ids.to(dev), attention_mask=mask.to(dev),
+                              position_ids=pos.to(dev), cache=cache, use_cache=True).logits
+        head = torch.log_softmax(first.logits[0, -1].float(), dim=-1).cpu()
+        logp = torch.log_softmax(rest.float(), dim=-1).cpu()
+        for j, (i, x) in enumerate(seqs):
+            total = float(head[x[0]])
+            if len(x) > 1:
+                tgt = torch.tensor(x[1:])
+                total += float(logp[j, :len(x) - 1].gather(1, tgt[:, None]).sum())
+            out[i] = total
         return out
 
     def _sample(self, ids, mask, per: int, gen):

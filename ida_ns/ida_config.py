@@ -16,7 +16,7 @@ class RunConfig:
         "help": "held-out sources, never trained on (a whole source, e.g. TIP prod)"})
     train_limit: int = field(default=36, metadata={
         "help": "seeded sample of this many training goals (0 = all of them)"})
-    heldout_limit: int = field(default=12, metadata={
+    heldout_limit: int = field(default=10, metadata={
         "help": "seeded sample of this many held-out goals (0 = all of them)"})
     spec: str = field(default="", metadata={
         "help": "legacy: one problem set with its own train/held-out split (overrides "
@@ -53,7 +53,7 @@ class RunConfig:
     ensemble: int = field(default=1, metadata={
         "help": "distilled members per generation; >1 adds disagreement as a confidence "
                 "signal"})
-    epochs: int = field(default=30, metadata={"help": "distillation epochs per round"})
+    epochs: int = field(default=16, metadata={"help": "distillation epochs per round"})
     seed: int = field(default=0, metadata={"help": "random seed"})
     overseer: str = field(default="H", metadata={
         "help": "who decides steps in amplification: H, or human (asked at the terminal for "

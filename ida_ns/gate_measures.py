@@ -612,21 +612,12 @@ def membership_lemmas(obls, lens, table: SymbolTable, ok_funs) -> list[Term]:
     return out
 
 
-def recheck_semantic(group, done, theory: Theory, table: SymbolTable, ev, prove_many,
-                     timeout_s: float, provers=None) -> str | None:
+def _recheck_lemmas(th: Theory, ev, prove_many, timeout_s: float, provers):
+    """The obligation theory with the evidence's helper lemmas as axioms, each re-proved from
+    its proof over ``th``; or the reason one does not re-check."""
     from .gate_prove import recheck_proof
     from .logic.parser import parse_term
 
-    if prove_many is None:
-        return "semantic measure evidence needs a solver to re-check"
-    cand = tuple(ev.get("measure") or ())
-    if cand not in candidates(group, table):
-        return f"measure {list(cand)} is not a candidate for {group[0].name}"
-    th, lens = obligation_theory(theory, done, group, table, cand)
-    if th is None:
-        return "no obligation theory"
-    calls = group_calls(group, table)
-    names = {f.name for f in group}
     lemmas = []
     for e in ev.get("lemmas", []):
         if not isinstance(e, dict) or not isinstance(e.get("formula"), str):
@@ -639,7 +630,26 @@ def recheck_semantic(group, done, theory: Theory, table: SymbolTable, ev, prove_
         if why is not None:
             return f"lemma {e['formula']}: {why}"
         lemmas.append(lm)
-    th2 = replace(th, axioms=tuple(lemmas))
+    return replace(th, axioms=tuple(lemmas))
+
+
+def recheck_semantic(group, done, theory: Theory, table: SymbolTable, ev, prove_many,
+                     timeout_s: float, provers=None) -> str | None:
+    from .gate_prove import recheck_proof
+
+    if prove_many is None:
+        return "semantic measure evidence needs a solver to re-check"
+    cand = tuple(ev.get("measure") or ())
+    if cand not in candidates(group, table):
+        return f"measure {list(cand)} is not a candidate for {group[0].name}"
+    th, lens = obligation_theory(theory, done, group, table, cand)
+    if th is None:
+        return "no obligation theory"
+    calls = group_calls(group, table)
+    names = {f.name for f in group}
+    th2 = _recheck_lemmas(th, ev, prove_many, timeout_s, provers)
+    if isinstance(th2, str):
+        return th2
     obls = ev.get("obligations")
     if not isinstance(obls, list) or len(obls) != len(calls):
         return "one obligation proof per call is needed"
@@ -662,7 +672,6 @@ def recheck_semantic_sct(group, done, theory: Theory, table: SymbolTable, ev, pr
     proof, and the size-change criterion holds on the re-checked graphs."""
     from .gate_calls import EQUAL, STRICT
     from .gate_prove import recheck_proof
-    from .logic.parser import parse_term
     from .termination import _norm, sct_check
 
     if prove_many is None:
@@ -681,19 +690,9 @@ def recheck_semantic_sct(group, done, theory: Theory, table: SymbolTable, ev, pr
         return "no obligation theory"
     calls = group_calls(group, table)
     names = {f.name for f in group}
-    lemmas = []
-    for e in ev.get("lemmas", []):
-        if not isinstance(e, dict) or not isinstance(e.get("formula"), str):
-            return "bad lemma entry"
-        try:
-            lm = parse_term(e["formula"], th, {}, expected=BOOL, file="evidence lemma")
-        except Exception as ex:
-            return f"lemma does not parse: {ex}"
-        why = recheck_proof(th, lm, e.get("proof"), prove_many, timeout_s, provers)
-        if why is not None:
-            return f"lemma {e['formula']}: {why}"
-        lemmas.append(lm)
-    th2 = replace(th, axioms=tuple(lemmas))
+    th2 = _recheck_lemmas(th, ev, prove_many, timeout_s, provers)
+    if isinstance(th2, str):
+        return th2
     claimed = ev.get("calls")
     if not isinstance(claimed, list) or len(claimed) != len(calls):
         return "one entry per call is needed"

@@ -120,9 +120,10 @@ def _sides(body: Term) -> tuple[Term, Term] | None:
     return None
 
 
-def _rules(goal: Goal) -> list[tuple[Term, Term]]:
-    """Rewrite rules from the equational hypotheses, both directions (universal variables of
-    a hypothesis are pattern variables; the goal's fixed variables are rigid)."""
+def _rules(goal: Goal) -> list[tuple[Term, Term, int]]:
+    """Rewrite rules ``(l, r, direction)`` from the equational hypotheses, both directions
+    (direction 0: a hypothesis left to right, 1: right to left; universal variables of a
+    hypothesis are pattern variables; the goal's fixed variables are rigid)."""
     out = []
     for h in goal.hyps:
         vs, hb = split_forall(h)
@@ -131,32 +132,12 @@ def _rules(goal: Goal) -> list[tuple[Term, Term]]:
             continue
         a, b = s
         if b == TRUE:
-            out.append((a, TRUE))
-            continue
-        for l, r in ((a, b), (b, a)):
-            if isinstance(l, Var) or not free_vars(r) <= free_vars(l):
-                continue
-            out.append((l, r))
-    return out
-
-
-def _directions(goal: Goal) -> list[int]:
-    """For each rule of :func:`_rules` (same order): 0 if it rewrites a hypothesis left to
-    right, 1 if right to left."""
-    out = []
-    for h in goal.hyps:
-        vs, hb = split_forall(h)
-        s = _sides(hb)
-        if s is None:
-            continue
-        a, b = s
-        if b == TRUE:
-            out.append(0)
+            out.append((a, TRUE, 0))
             continue
         for k, (l, r) in enumerate(((a, b), (b, a))):
             if isinstance(l, Var) or not free_vars(r) <= free_vars(l):
                 continue
-            out.append(k)
+            out.append((l, r, k))
     return out
 
 
@@ -351,10 +332,9 @@ def calculate(goal: Goal, norm, table):
     rules = _rules(goal)
     # fertilise with each hypothesis alone, then all of them together (several induction
     # hypotheses, one per recursive field), each orientation
-    groups = [(r,) for r in rules]
+    groups = [((l, r),) for l, r, _ in rules]
     if len(goal.hyps) > 1:
-        groups += [tuple(r for r, d in zip(rules, _directions(goal)) if d == k)
-                   for k in (0, 1)]
+        groups += [tuple((l, r) for l, r, d in rules if d == k) for k in (0, 1)]
     rigid = frozenset(goal.fixed)
     fertilised: list = []
     for prem, l, r in forms:

@@ -86,6 +86,7 @@ def line(label: str, value) -> None:
 def audit_proof(p, proof, lemmas, pool, rejected: set, tmp: Path) -> Counter:
     """Unsound outcomes of one found proof (all must stay 0)."""
     from ida_ns.counterexample import find_counterexample
+    from ida_ns.policies import canonical_step
     from ida_ns.prover.certificate import check_certificate, save_certificate
     from ida_ns.prover.steps import Direct, Lemma, step_text
     from ida_ns.traces import proof_pairs
@@ -102,8 +103,10 @@ def audit_proof(p, proof, lemmas, pool, rejected: set, tmp: Path) -> Counter:
                                    time_budget_s=0.3) is not None:
                 bad["proof node with a counterexample"] += 1
             verified.add(step_text(n.step))
+            verified.add(canonical_step(g, step_text(n.step)))  # pairs: the proxy's names
             if isinstance(n.step, Direct):
                 verified.update(step_text(Lemma(l)) for l in n.step.lemmas)
+                verified.update(canonical_step(g, step_text(Lemma(l))) for l in n.step.lemmas)
     for _, _, step in proof_pairs(proof, lemmas):
         if step not in verified or step in rejected - verified:
             bad["rejected text in training pairs"] += 1

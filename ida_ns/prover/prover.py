@@ -223,6 +223,19 @@ def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | Non
     phase("search")
     result = search.run(goal)
     stats = result.stats
+    refuted = root.refuted or result.refuted
+    if refuted is not None and not accept_unverified:
+        # A solver's validated counter-model of the goal itself (random testing found none,
+        # e.g. values beyond its reach): re-checked by the ground evaluator, then reported.
+        from .refute import recheck_refutation
+
+        ok, why = recheck_refutation(goal, refuted)
+        if ok:
+            return done(Refuted(refuted.counterexample, solver=refuted.solver,
+                                version=refuted.version, time_s=time.perf_counter() - t0),
+                        counterexample=refuted.counterexample, consistency=report, stats=stats)
+        result = type(result)(None, stats, f"{result.reason}; counter-model of "
+                              f"{refuted.solver} not re-checked: {why}", result.partial)
     tried = proved = 0
     # 4. theory exploration
     if not result.proved and explorer is not None and not root.stop.is_set():
@@ -396,6 +409,7 @@ class _RootAttempt:
         self.stop = threading.Event()
         self.name = strong[0] if strong is not None else ""
         self._proof: ProofNode | None = None
+        self.refuted: Refuted | None = None
         self._thread = None
         if strong is None or cfg.strong_s <= 0 or not cfg.strong_root:
             return
@@ -409,6 +423,8 @@ class _RootAttempt:
             if isinstance(v, Proved):
                 self._proof = ProofNode(goal, Direct(), (), self.name, v.time_s, "H")
                 self.stop.set()
+            elif isinstance(v, Refuted):
+                self.refuted = v  # re-checked by the caller before it is reported
 
         self._thread = threading.Thread(target=run, name="ida-ns-root-attempt", daemon=True)
         self._thread.start()

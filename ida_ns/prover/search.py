@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Protocol, Sequence
 
 from ..logic.ast import Term, size
-from ..verdict import Proved
+from ..verdict import Proved, Refuted
 from .goal import Goal
 from .proof import LemmaLibrary, ProofNode
 from .steps import Direct, Lemma, Step
@@ -179,6 +179,8 @@ class SearchResult:
     stats: SearchStats
     reason: str = ""
     partial: object = None  # PartialNode: how far an unfinished search got (None if proved)
+    # a solver's (validated) Refuted verdict on the root goal's own leaf, without lemmas
+    refuted: object = None
 
     @property
     def proved(self) -> bool:
@@ -224,7 +226,16 @@ class Search:
             self.checker.deadline = saved_deadline
 
     def _run(self, root, goal, t0, end) -> SearchResult:
+        self.root_refuted = None
         self._try_direct([root])
+        if self.root_refuted is not None and root.status == OPEN:
+            # the solver found a (validated) counter-model of the goal itself: no
+            # decomposition can prove it; the caller re-checks the model
+            from .partial import partial_tree
+
+            self.stats.time_s = time.perf_counter() - t0
+            return SearchResult(None, self.stats, "refuted by " + self.root_refuted.solver,
+                                partial_tree(root), refuted=self.root_refuted)
         frontier: list = []
         if root.status == OPEN:
             heapq.heappush(frontier, (0.0, next(self._tie), root))
@@ -304,6 +315,8 @@ class Search:
         self.stats.leaves += len(todo)
         for n, ls, v in zip(todo, lemma_sets, verdicts):
             n.lib_version = self.library.version
+            if isinstance(v, Refuted) and n.parent is None and not ls:
+                self.root_refuted = v
             if isinstance(v, Proved) and n.status == OPEN:
                 # a cached verdict names the solver that closed the leaf, for check-proof
                 by = self.checker.solver if v.solver == "cache" else v.solver

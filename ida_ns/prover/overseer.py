@@ -131,6 +131,27 @@ def generalization_candidates(goal: Goal, limit: int = 3) -> list[Term]:
     return cands[:limit]
 
 
+def recursive_fields(goal: Goal) -> list[Var]:
+    """Fixed variables of a step case that are recursive fields of the induction: of a
+    recursive datatype (a constructor has a field of its own sort), occurring both in the
+    conclusion and in a hypothesis (the induction hypothesis is about them)."""
+    if not goal.hyps or not goal.fixed:
+        return []
+    table = symbol_table(goal.theory)
+    in_concl = free_vars(goal.concl)
+    in_hyps: set = set()
+    for h in goal.hyps:
+        in_hyps |= free_vars(h)
+    out = []
+    for v in goal.fixed:
+        dt = table.datatype_of(v.sort)
+        if dt is None or v not in in_concl or v not in in_hyps:
+            continue
+        if any(fs == v.sort for c in dt.ctors for _, fs in c.fields):
+            out.append(v)
+    return out
+
+
 class Overseer:
     """The overseer H as a search policy."""
 
@@ -166,6 +187,10 @@ class Overseer:
             for v in goal.forall_vars:
                 if table.datatype_of(v.sort) is not None:
                     out.append((Cases(v.name), -2.5))
+        for v in recursive_fields(goal):
+            # a step case whose induction hypothesis needs the shape of the recursive field
+            # (sorted (cons z xs) with xs nil or cons): split on it
+            out.append((Cases(v.name), -1.2))
         if not goal.forall_vars:
             for v in goal.fixed:
                 if table.datatype_of(v.sort) is not None:

@@ -67,7 +67,7 @@ class ProverConfig:
         leaf costs its whole timeout, so longer ones starved the search (at 25 s, 4 or 5
         expansions per problem)."""
         scale = max(1.0, budget_s / 5.0)
-        base = dict(budget_s=budget_s, first_phase=0.5 / scale ** 0.2,
+        base = dict(budget_s=budget_s, first_phase=0.5 / scale ** 0.4,
                     strong_s=min(0.5 * scale ** 0.9, budget_s / 3),
                     strong_leaf_s=min(0.5 * scale ** 0.3, 1.0),
                     leaf_timeout_s=min(0.25 * scale ** 0.25, 0.45),
@@ -444,14 +444,17 @@ class _RootAttempt:
 
 def _lemma_stream(explorer, stuck, library: LemmaLibrary, deadline: float):
     """Conjectures for the exploration phase: the lemmas calculated from stuck subgoals
-    first (in the order they were calculated, including those calculated meanwhile by the
-    lemma searches and the goal's re-searches), then theory exploration's."""
+    first (best rank first: small ones, which are the most general and the cheapest to try,
+    including those calculated meanwhile by the lemma searches and the goal's re-searches),
+    then theory exploration's."""
     tried: set = set()
     explored = explorer.conjectures(deadline)
     while True:
         nxt = None
         if stuck is not None:
-            nxt = next((c for c in stuck.order if c not in tried and c not in library), None)
+            pending = [(stuck.rank.get(c, 0.0), i, c) for i, c in enumerate(stuck.order)
+                       if c not in tried and c not in library]
+            nxt = min(pending)[2] if pending else None
         if nxt is not None:
             tried.add(nxt)
             yield nxt

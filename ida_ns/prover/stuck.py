@@ -64,6 +64,7 @@ class StuckLemmas:
         self.spent_s = 0.0
         self.time_cap_s = time_cap_s  # total time this source may spend (tests included)
         self._memo: dict[str, list[Term]] = {}
+        self.rank: dict[Term, float] = {}  # produced lemma -> rank (smaller: try first)
         self._tested: dict[Term, bool] = {}
 
     def __call__(self, goal: Goal) -> list[Term]:
@@ -85,10 +86,14 @@ class StuckLemmas:
                     if len(out) >= 3 * self.limit or time.perf_counter() - t0 > limit_s:
                         break
                     if self._survives(c):
-                        out.append((size(c) + penalty, len(out), c))
+                        out.append((rank(c, penalty), len(out), c))
             except RecursionError:
                 pass
-            out = [c for _, _, c in sorted(out)[: self.limit]]
+            ranks = {c: r for r, _, c in out}
+            out = [c for _, _, c in sorted(out)]
+            out = _unsubsumed(out)[: self.limit]
+            for c in out:
+                self.rank.setdefault(c, ranks[c])
             self.spent_s += time.perf_counter() - t0
         self._memo[key] = out
         self.order.extend(c for c in out if c not in self.produced)
@@ -109,6 +114,16 @@ class StuckLemmas:
             self.refuted += not got
             self._tested[formula] = got
         return got
+
+
+BOOL_VAR_PENALTY = 10  # rank penalty per Boolean variable (a generalised condition)
+
+
+def rank(c: Term, penalty: float = 0) -> float:
+    """A calculated lemma's rank: its size plus ``penalty``, plus a penalty per quantified
+    Boolean variable (generalising a condition away seldom leaves a useful lemma)."""
+    vs, _ = split_forall(c)
+    return size(c) + penalty + BOOL_VAR_PENALTY * sum(1 for v in vs if v.sort == BOOL)
 
 
 def _sides(body: Term) -> tuple[Term, Term] | None:
@@ -320,6 +335,14 @@ def calculate(goal: Goal, norm, table):
     from .steps import _fresh
 
     vs, body = split_forall(goal.concl)
+    ante: tuple = ()
+    if isinstance(body, App) and body.fn == "=>" and len(body.args) >= 2:
+        # an implication: its antecedents (normalised, conjunctions split) are premises
+        ante = tuple(p for a in body.args[:-1] for p in _conjuncts(norm.dnf(a))
+                     if p != TRUE)
+        body = body.args[-1]
+        if len(ante) > 3 or any(size(p) > MAX_LEMMA_SIZE // 2 for p in ante):
+            return
     s = _sides(body)
     if s is None:
         return
@@ -328,7 +351,7 @@ def calculate(goal: Goal, norm, table):
     base = (norm.dnf(l0), r0 if r0 == TRUE else norm.dnf(r0))
     # the conclusion, and its two cases on an undecided ite condition (the condition, or its
     # negation, a premise): forms (premises, l, r)
-    forms = [((), *base)] + [((c,), l, r) for c, l, r in _cases(norm, *base)]
+    forms = [(ante, *base)] + [(ante + (c,), l, r) for c, l, r in _cases(norm, *base)]
     rules = _rules(goal)
     # fertilise with each hypothesis alone, then all of them together (several induction
     # hypotheses, one per recursive field), each orientation
@@ -352,6 +375,10 @@ def calculate(goal: Goal, norm, table):
     hyps = tuple(norm.dnf(split_forall(h)[1]) for h in goal.hyps)
     hyps = tuple(p for p in hyps if p != TRUE and size(p) <= MAX_LEMMA_SIZE // 2)
     seen: set[str] = {_shape(goal.concl)} | {_shape(h) for h in goal.hyps}
+    # ... also the goal and the hypotheses with the fixed variables quantified (a "fact"
+    # that is an instance of the induction hypothesis is the goal again)
+    seen |= {_shape(forall(tuple(sorted(free_vars(t), key=lambda v: v.name)), t))
+             for t in (body, *(split_forall(h)[1] for h in goal.hyps))}
     ctors = frozenset(n for n, i in table.infos.items() if i.kind == CTOR)
 
     from .overseer import recursion_positions
@@ -360,7 +387,7 @@ def calculate(goal: Goal, norm, table):
 
     def emit(parts, penalty=0):
         c = _close(parts, ctors)
-        if c is not None and _shape(c) not in seen:
+        if c is not None and _shape(c) not in seen and not trivial(c, table):
             seen.add(_shape(c))
             return c, penalty
         return None
@@ -372,19 +399,139 @@ def calculate(goal: Goal, norm, table):
         out.append(emit(parts, penalty))
         return [c for c in out if c is not None]
 
+    def penalty(prem):
+        return CASE_PENALTY * (len(prem) - len(ante))
+
     # A lemma for one case of the step case covers only half of it (the other case needs
     # its own): ranked after whole ones of similar size.
     for prem, l, r in fertilised + forms:  # generalised equations first
         for parts in _generalise(prem + (l, r), table, supply):
-            yield from emit_all(parts, CASE_PENALTY * len(prem))
+            yield from emit_all(parts, penalty(prem))
+    # Facts: Boolean calls in the stuck forms that may hold (or fail) everywhere, alone or
+    # under the case's condition (``== x x``; ``not (le x y) => le y x``), and a case form
+    # itself when it is a Boolean call under its condition; testing keeps the true ones.
+    from .explore import _match
+
+    def known(c: Term) -> bool:  # an instance of a hypothesis (the IH): no news
+        return any(_match(split_forall(h)[1], c, {}, rigid) for h in goal.hyps)
+
+    for parts in _facts(forms, ante, table, known):
+        yield from emit_all(parts, 0)
     if hyps:
         for prem, l, r in forms:  # generalised sequents
             for parts in _generalise(hyps + prem + (l, r), table, supply):
-                yield from emit_all(parts, CASE_PENALTY * len(prem))
+                yield from emit_all(parts, penalty(prem))
     for l, r in _ripple([t for f in fertilised + forms for t in f[1:]], table, supply,
                         goal.theory):
         c = emit((l, r))
         if c is not None:
             yield c
     for prem, l, r in fertilised:  # the fertilised equation itself
-        yield from emit_all(prem + (l, r), CASE_PENALTY * len(prem))
+        yield from emit_all(prem + (l, r), penalty(prem))
+
+
+MAX_FACTS = 6  # Boolean calls per stuck goal tried as facts
+
+
+def _conjuncts(t: Term) -> tuple[Term, ...]:
+    if isinstance(t, App) and t.fn == "and":
+        return tuple(x for a in t.args for x in _conjuncts(a))
+    return (t,)
+
+
+def _facts(forms, ante: tuple, table, known=lambda c: False) -> list[tuple[Term, ...]]:
+    """Candidate facts from the stuck forms ``(premises, l, r)``: ``(premises..., c, TRUE)``
+    parts for Boolean calls ``c`` (of defined functions, with variables) inside the sides,
+    unconditional, negated, and under each case condition (premises beyond ``ante``); and the
+    case form itself when its conclusion is one Boolean call (``not (le x z) => le z x``)."""
+    from ..logic.ast import not_
+
+    out: list[tuple[Term, ...]] = []
+    calls: list[Term] = []
+    for prem, l, r in forms:
+        conds = prem[len(ante):]
+        if conds and r == TRUE and _is_call(l, table) and not known(l):
+            out.append(conds + (l, TRUE))
+        for side in (l, r):
+            for c in subterms(side):
+                if c is side or c in calls or not (_is_call(c, table) and c.sort == BOOL) \
+                        or known(c):
+                    continue
+                calls.append(c)
+                if len(calls) > MAX_FACTS:
+                    break
+                for lit in (c, not_(c)):
+                    out.append((lit, TRUE))
+                    for p in conds:
+                        if free_vars(p) & free_vars(c):
+                            out.append((p, lit, TRUE))
+    return out
+
+
+_CONNECTIVES = ("and", "or", "not", "=>", "xor")
+
+
+def trivial(formula: Term, table=None, max_atoms: int = 10) -> bool:
+    """Whether ``formula`` is valid by propositional logic alone, every maximal
+    non-connective subterm (a call, an equation between non-Booleans, a variable) taken as an
+    independent atom (``g => ite (== x n) true g``): such a lemma tells a solver nothing.
+    Only ever says "useless"; False when there are too many atoms to enumerate."""
+    from ..logic.ast import BoolLit
+
+    _, body = split_forall(formula)
+    atoms: list[Term] = []
+
+    def skel(t: Term):
+        if isinstance(t, BoolLit):
+            return ("lit", t.value)
+        if isinstance(t, App) and t.sort == BOOL and (
+                t.fn in _CONNECTIVES or (t.fn == "ite" and len(t.args) == 3)
+                or (t.fn == "=" and len(t.args) == 2 and t.args[0].sort == BOOL)):
+            return (t.fn, tuple(skel(a) for a in t.args))
+        if t not in atoms:
+            atoms.append(t)
+        return ("atom", atoms.index(t))
+
+    sk = skel(body)
+    if len(atoms) > max_atoms:
+        return False
+
+    def val(n, env) -> bool:
+        k = n[0]
+        if k == "lit":
+            return n[1]
+        if k == "atom":
+            return env[n[1]]
+        a = [val(x, env) for x in n[1]]
+        if k == "and":
+            return all(a)
+        if k == "or":
+            return any(a)
+        if k == "not":
+            return not a[0]
+        if k == "=>":
+            return (not all(a[:-1])) or a[-1]
+        if k == "xor":
+            return sum(a) % 2 == 1
+        if k == "ite":
+            return a[1] if a[0] else a[2]
+        return a[0] == a[1]  # "=" on Booleans
+
+    import itertools
+
+    return all(val(sk, env) for env in itertools.product((False, True), repeat=len(atoms)))
+
+
+def _unsubsumed(lemmas: list[Term]) -> list[Term]:
+    """Drop ``∀. p => c`` when ``∀. c`` is among ``lemmas`` (it says more)."""
+    shapes = {_shape(c) for c in lemmas}
+    out = []
+    for c in lemmas:
+        _, b = split_forall(c)
+        if isinstance(b, App) and b.fn == "=>":
+            concl = b.args[-1]
+            vs = tuple(sorted(free_vars(concl), key=lambda v: v.name))
+            if _shape(forall(vs, concl) if vs else concl) in shapes:
+                continue
+        out.append(c)
+    return out

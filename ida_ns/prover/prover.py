@@ -244,10 +244,14 @@ def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | Non
             lemma_policy = WithStuckLemmas(lemma_policy, stuck)
         pending = False  # lemmas proved since the goal was last searched
         phase("lemma exploration")
-        calculated: set = set()
-        for conj in _lemma_stream(explorer, stuck, library, deadline):
-            is_calc = stuck is not None and conj in stuck.produced and conj not in calculated
-            calculated.add(conj)
+        # Lemmas that need lemmas: a calculated lemma whose search failed is tried again
+        # (at most RETRIES times) once another lemma has been proved since, with the larger
+        # library (its stuck subgoals calculate the helper lemmas it needs, which are
+        # proved in their turn).
+        retry: list = []
+        failed: dict = {}  # conjecture -> [library version at its last failure, tries]
+        for conj in _lemma_stream(explorer, stuck, library, deadline, retry):
+            is_calc = stuck is not None and conj in stuck.produced
             if time.perf_counter() >= deadline - 0.05 or root.stop.is_set():
                 break
             if pending and deadline - time.perf_counter() < 0.8:
@@ -261,10 +265,18 @@ def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | Non
             lr = Search(checker, lemma_policy, lb, library, proved_cache, on_event,
                         deadline, strong=lemma_leaves, stop=root.stop).run(lg)
             if not lr.proved:
+                if is_calc or conj in failed:
+                    f = failed.setdefault(conj, [0, 0])
+                    f[0], f[1] = library.version, f[1] + 1
                 continue
             if library.add(lg, lr.proof):
                 proved += 1
                 explorer.proved(conj)
+                # retry failed calculated lemmas that have not seen this library yet,
+                # the most recently failed first (the lemma that needed this one)
+                retry[:0] = [c for c, (v, n) in reversed(list(failed.items()))
+                             if v < library.version and n <= RETRIES and c not in library
+                             and c not in retry]
             pending = True
             if not is_calc and not explorer.goal_ready():
                 continue  # a helper lemma: search the goal again once it looks provable
@@ -442,7 +454,10 @@ class _RootAttempt:
             self._thread.join(max(0.0, deadline - time.perf_counter()))
 
 
-def _lemma_stream(explorer, stuck, library: LemmaLibrary, deadline: float):
+RETRIES = 2  # a failed calculated lemma is searched again at most this many times
+
+
+def _lemma_stream(explorer, stuck, library: LemmaLibrary, deadline: float, retry=None):
     """Conjectures for the exploration phase: the lemmas calculated from stuck subgoals
     first (best rank first: small ones, which are the most general and the cheapest to try,
     including those calculated meanwhile by the lemma searches and the goal's re-searches),
@@ -450,6 +465,11 @@ def _lemma_stream(explorer, stuck, library: LemmaLibrary, deadline: float):
     tried: set = set()
     explored = explorer.conjectures(deadline)
     while True:
+        if retry:
+            nxt = retry.pop(0)
+            if nxt not in library:
+                yield nxt
+            continue
         nxt = None
         if stuck is not None:
             pending = [(stuck.rank.get(c, 0.0), i, c) for i, c in enumerate(stuck.order)

@@ -68,7 +68,7 @@ class StuckLemmas:
         self._tested: dict[Term, bool] = {}
 
     def __call__(self, goal: Goal) -> list[Term]:
-        if not goal.hyps or not goal.fixed:
+        if not goal.fixed:  # step cases and case splits only, not the root goal
             return []
         key = goal.key()
         got = self._memo.get(key)

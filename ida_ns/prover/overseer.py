@@ -8,7 +8,9 @@ Proposals, best first:
    (the classic Boyer-Moore generalisation; the gate tests the result for counterexamples);
 3. ``lemma φ`` for conjectures from theory exploration that mention the goal's functions
    (:mod:`ida_ns.prover.explore`), smallest first;
-4. ``cases x`` for datatype variables, and induction on fixed variables (by reverting them).
+4. ``cases x`` for datatype variables; in a step case, ``cases xs`` on the recursive field
+   the induction hypothesis is about (``sorted (cons z xs)`` needs xs nil or cons); and
+   induction on fixed variables (by reverting them).
 
 For a variable of a mutual or nested datatype block, ``induct x with C`` (simultaneous
 induction with companion properties derived by :mod:`ida_ns.prover.companions`) comes just

@@ -9,7 +9,11 @@
 3. best-first search with the policy (overseer H unless given), leaves closed by the solver;
 4. if that fails: theory exploration — conjectures that survive testing are proved by short
    searches, smallest first, and join the lemma library; after each new lemma the goal is
-   searched again with the library available to every leaf.
+   searched again with the library available to every leaf.  Lemmas calculated from stuck
+   subgoals come first; one whose search failed is searched again once another lemma has
+   been proved (lemmas that need lemmas: its own stuck subgoals calculate the helper);
+5. a solver's counter-model of the root goal (random testing found none) is re-checked by
+   the ground evaluator (:mod:`ida_ns.prover.refute`) and reported as ``Refuted``.
 """
 
 from __future__ import annotations

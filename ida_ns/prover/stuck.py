@@ -17,6 +17,17 @@ missing.  :class:`StuckLemmas` computes candidate lemmas from such a goal:
    lemmas ``f(.., C(.., y, ..), ..) = C(.., f(.., y, ..), ..)`` (the constructor moves out) and
    ``f(x, C(y)) = f(C(x), y)`` (it moves across), all other arguments generalised.
 
+4. **facts**: Boolean calls inside the stuck forms (conditions of ``ite``, conjuncts) that
+   may hold everywhere, or fail everywhere, become candidates on their own and under the
+   step case's ``ite`` condition (``== x x`` for ``elem x (ins x xs)``; totality
+   ``not (le x n) => le n x`` for ``sorted (insort x xs)`` after splitting the tail), as does
+   a case whose conclusion is one Boolean call under its condition.  Facts that are an
+   instance of a hypothesis (the induction hypothesis again) are not proposed.
+
+An implication's antecedents are premises of every candidate.  Candidates that are valid by
+propositional logic alone (:func:`trivial`) are dropped, as is ``p => c`` when ``c`` itself
+survives; the rest are ranked by size, a generalised Boolean variable costing extra.
+
 Every candidate is a closed formula, tested for counterexamples on random and small instances
 before it is returned; nothing here is trusted.  A candidate becomes a ``Lemma`` step of the
 search: the one rule of :mod:`ida_ns.prover.steps` makes it a subgoal that must be proved (by

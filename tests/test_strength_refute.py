@@ -88,3 +88,29 @@ def test_recheck_refutes_exactly_when_the_goal_is_false_at_the_model(a, b, x):
     g = _goal(f"(prove (forall ((x Int)) (=> (> x {num(a)}) (> x {num(b)}))))")
     ok, _ = recheck_refutation(g, Refuted((("x", num(x)),), solver="z3"))
     assert ok == (x > a and not x > b)
+
+
+def test_cli_prove_reports_the_rechecked_refutation(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    false, true = tmp_path / "false.smt2", tmp_path / "true.smt2"
+    false.write_text(f"(assert (not (forall ((x Int)) (=> (> x {BIG}) (< x 0)))))\n")
+    true.write_text(f"(assert (not (forall ((x Int)) (=> (> x {BIG}) (> x 0)))))\n")
+    from pathlib import Path
+
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]),
+               OMP_NUM_THREADS="1")
+    rows = []
+    for f in (false, true):
+        r = subprocess.run([sys.executable, "-m", "ida_ns.cli", "prove", str(f), "--budget",
+                            "5", "--json"], capture_output=True, text=True, timeout=120,
+                           env=env)
+        assert "Traceback" not in r.stderr
+        rows.append((r.returncode, json.loads(r.stdout.strip().splitlines()[-1])))
+    (code_f, row_f), (code_t, row_t) = rows
+    assert code_f == 1 and row_f["status"] == "refuted"
+    assert len(row_f["counterexample"]["x"]) > 6000
+    assert code_t == 0 and row_t["status"] == "proved"

@@ -223,7 +223,7 @@ def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | Non
         store.replay(goal, library, close,
                      min(deadline, time.perf_counter() + cfg.store_share * cfg.budget_s))
     search = Search(checker, policy, budget, library, proved_cache, on_event, deadline,
-                    accept_unverified, leaves, stop=root.stop)
+                    accept_unverified, leaves, stop=root.stop, stop_on_refuted=True)
     phase("search")
     result = search.run(goal)
     stats = result.stats

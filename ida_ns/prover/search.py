@@ -196,7 +196,11 @@ class Search:
                  proved_cache: dict[str, ProofNode] | None = None,
                  on_event: Callable[[str, dict], None] | None = None,
                  deadline: float | None = None, accept_unverified: bool = False,
-                 strong: "StrongLeaves | None" = None, stop=None):
+                 strong: "StrongLeaves | None" = None, stop=None,
+                 stop_on_refuted: bool = False):
+        # True: a solver's Refuted verdict on the root goal's own leaf ends the search (the
+        # result carries it; the caller re-checks the model before reporting it)
+        self.stop_on_refuted = stop_on_refuted
         self.accept_unverified = accept_unverified  # ablation only (--no-verify)
         self.strong = strong  # an induction-capable closer for leaves z3 could not close
         self.stop = stop  # a threading.Event: set when another attempt proved the goal
@@ -228,7 +232,7 @@ class Search:
     def _run(self, root, goal, t0, end) -> SearchResult:
         self.root_refuted = None
         self._try_direct([root])
-        if self.root_refuted is not None and root.status == OPEN:
+        if self.root_refuted is not None and root.status == OPEN and self.stop_on_refuted:
             # the solver found a (validated) counter-model of the goal itself: no
             # decomposition can prove it; the caller re-checks the model
             from .partial import partial_tree
@@ -275,7 +279,8 @@ class Search:
             return SearchResult(root.proof, self.stats)
         from .partial import partial_tree
 
-        return SearchResult(None, self.stats, reason or "no proof found", partial_tree(root))
+        return SearchResult(None, self.stats, reason or "no proof found", partial_tree(root),
+                            refuted=self.root_refuted)
 
     # ---- internals -----------------------------------------------------------------------
     def _pop(self, frontier) -> _ONode | None:

@@ -98,7 +98,8 @@ def test_prove_problem_survives_random_kills_and_hangs(pool, tmp_path, goal, tru
     budget = 4.0
     with Saboteur(pool, interval_s=(0.05, 0.4), seed=seed) as sab:
         t0 = time.perf_counter()
-        r = prove_problem(p, checker, ProverConfig(budget_s=budget, leaf_timeout_s=LEAF))
+        r = prove_problem(p, checker, ProverConfig(budget_s=budget, leaf_timeout_s=LEAF,
+                                                   stop_on_refuted=False))
         wall = time.perf_counter() - t0
     assert sab.total > 0, "no fault was injected"
     # the call completes: its budget, plus a batch in flight killed at its limit
@@ -117,7 +118,8 @@ def test_prove_problem_survives_fault_storms(pool, tmp_path, seed):
     p = problem(goal)
     checker = Checker.from_pool(pool, leaf_timeout_s=LEAF)
     with Saboteur(pool, interval_s=(0.01, 0.15), seed=seed) as sab:
-        r = prove_problem(p, checker, ProverConfig(budget_s=6.0, leaf_timeout_s=LEAF))
+        r = prove_problem(p, checker, ProverConfig(budget_s=6.0, leaf_timeout_s=LEAF,
+                                                   stop_on_refuted=False))
     assert r.status != ("refuted" if true else "proved"), r.verdict
     drain_and_check(pool, sab.victims)
     if r.status == "proved":
@@ -194,7 +196,8 @@ def test_one_fault_in_prove_problem_of_a_false_goal(pool, action):
     p = problem(HIDDEN_FALSE)
     faulty = FaultAtQuery(pool, action, at=3)  # after the consistency gate's queries
     checker = Checker(faulty, "z3", leaf_timeout_s=LEAF, parallelism=pool.workers)
-    r = prove_problem(p, checker, ProverConfig(budget_s=3.0, leaf_timeout_s=LEAF))
+    r = prove_problem(p, checker, ProverConfig(budget_s=3.0, leaf_timeout_s=LEAF,
+                                               stop_on_refuted=False))
     assert faulty.fault is not None and faulty.fault.status == "unknown"
     assert r.status != "proved"
     drain_and_check(pool)

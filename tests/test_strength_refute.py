@@ -38,6 +38,13 @@ def test_false_goal_beyond_random_testing_is_refuted_should_succeed(z3pool):
     assert res.verdict.solver == "z3"
 
 
+def test_refutation_is_reported_after_a_search_that_runs_its_course(z3pool):
+    problem = parse_text(f"(prove (forall ((x Int)) (=> (> x {BIG}) (< x 0))))")
+    cfg = ProverConfig(budget_s=1.5, explore=False, stuck_lemmas=0, stop_on_refuted=False)
+    res = prove_problem(problem, Checker.from_pool(z3pool, leaf_timeout_s=0.5), cfg)
+    assert res.status == "refuted" and res.verdict.counterexample[0][0] == "x"
+
+
 def test_true_goal_beyond_random_testing_is_not_refuted_should_fail(z3pool):
     res = _prove(f"(prove (forall ((x Int)) (=> (> x {BIG}) (> x 0))))", z3pool)
     assert res.status == "proved"

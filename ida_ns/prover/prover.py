@@ -60,6 +60,10 @@ class ProverConfig:
     root_parallel: bool = False
     # Lemmas calculated from each stuck step case (ida_ns.prover.stuck), at most this many.
     stuck_lemmas: int = 2
+    # A solver's counter-model of the root goal ends the search at once (False: the first
+    # search runs its course, as fault-injection tests need; the refutation is reported after
+    # it either way, once the ground evaluator has re-checked the model).
+    stop_on_refuted: bool = True
 
     @classmethod
     def for_budget(cls, budget_s: float, **kw) -> "ProverConfig":
@@ -223,7 +227,8 @@ def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | Non
         store.replay(goal, library, close,
                      min(deadline, time.perf_counter() + cfg.store_share * cfg.budget_s))
     search = Search(checker, policy, budget, library, proved_cache, on_event, deadline,
-                    accept_unverified, leaves, stop=root.stop, stop_on_refuted=True)
+                    accept_unverified, leaves, stop=root.stop,
+                    stop_on_refuted=cfg.stop_on_refuted and not accept_unverified)
     phase("search")
     result = search.run(goal)
     stats = result.stats

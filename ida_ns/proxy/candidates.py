@@ -212,9 +212,10 @@ class LemmaMemory:
             if not ok:
                 continue
             text = rename_tokens(e["text"], ren)
-            out.append((len(text), "lemma " + text))
+            prio = {"lemma step": 0, "root goal": 1}.get(e.get("origin"), 2)
+            out.append((prio, len(text), "lemma " + text))
         out.sort()
-        return list(dict.fromkeys(t for _, t in out))[:limit]
+        return list(dict.fromkeys(t for *_, t in out))[:limit]
 
     def to_dict(self) -> dict:
         return {"format": "ida-ns-lemma-memory/1", "entries": self.entries}

@@ -640,9 +640,21 @@ def lemma_memory(records, train):
         e = LemmaMemory.entry(formula, prob.theory)
         if e is not None and e["text"] not in {x["text"] for x in entries}:
             e["origin"] = ("lemma step", "root goal", "subgoal")[prio]
+            e["source"] = bid  # the training problem it was verified on (provenance)
             entries.append(e)
     entries.sort(key=lambda e: (len(e["text"]), e["text"]))
     return LemmaMemory(entries[:MAX_MEMORY])
+
+
+def check_memory_provenance(memory, train, heldout=()) -> None:
+    """Refuse a lemma memory with an entry not verified on a training problem (held-out
+    means never trained on: no held-out goal or lemma derived from one may be offered)."""
+    ids = {sp.id for sp in train}
+    held = {sp.id for sp in heldout}
+    bad = [e for e in memory.entries if e.get("source") not in ids or e.get("source") in held]
+    if bad:
+        raise IdaNsError(f"lemma memory: {len(bad)} entries not from a training problem "
+                         f"(first: {bad[0].get('source')!r}: {bad[0]['text'][:120]})")
 
 
 def _definition_instance(formula, theory) -> bool:
@@ -703,6 +715,7 @@ def distill_round(r: int, proxy, cfg: RunConfig, run_dir: Path, audit, attested:
     child, m = distill(proxy, new, replay, dcfg, tmp)
     if not cfg.no_verify:  # the lemma memory: lemmas of verified records only
         child.memory = lemma_memory(_dataset(run_dir, r, attested), train)
+        check_memory_provenance(child.memory, train)
         if len(child.memory):
             memory_sha = child.memory.save(tmp)
             card0 = read_json(tmp / "card.json")

@@ -265,12 +265,14 @@ class ProxyPolicy:
         pool = [x.text for x in sampled] + grammar_steps(goal)
         memory = getattr(self.proxy, "memory", None)
         if memory is not None:
+            known = {goal.concl, *goal.hyps}
             for t in memory.candidates(goal):  # only lemmas that are steps of this goal
                 try:
-                    parse_step(t, goal)
+                    step = parse_step(t, goal)
                 except (IdaNsError, RecursionError):
                     continue
-                pool.append(t)
+                if getattr(step, "formula", None) not in known:  # not the goal or a hyp
+                    pool.append(t)
         pool = [t for t in dict.fromkeys(pool) if t and not (self.drop_direct and t == "direct")]
         if not pool:
             return []
@@ -301,15 +303,15 @@ class ProxyPolicy:
         if not self.lemma_slots or not lemmas:
             return ranked[:n]
         top = ranked[:n]
-        have = sum(1 for p in top if isinstance(p.step, Lemma))
-        extra = [p for p in lemmas if p not in top][: max(0, self.lemma_slots - have)]
-        if not extra:
-            return top
+        have = [p for p in top if isinstance(p.step, Lemma)]
+        extra = [p for p in lemmas if p not in top][: max(0, self.lemma_slots - len(have))]
         rest = [p for p in top if not isinstance(p.step, Lemma)]
-        keep = [p for p in top if isinstance(p.step, Lemma)] + rest[: n - have - len(extra)]
-        floor = min((p.score for p in keep), default=extra[0].score)
-        keep += [Proposal(p.step, p.text, max(p.score, floor), p.source, p.error)
-                 for p in extra]
+        rest = rest[: n - len(have) - len(extra)]
+        floor = min((p.score for p in rest), default=None)
+        if floor is None:
+            return have + extra
+        keep = rest + [Proposal(p.step, p.text, max(p.score, floor), p.source, p.error)
+                       for p in have + extra]
         return sorted(keep, key=lambda p: -p.score)
 
     def prefetch_children(self, goal: Goal, props: list[Proposal]) -> None:
@@ -382,16 +384,17 @@ def value_ordered(proxy, goal: Goal, props: list[Proposal], weight: float) -> li
     if not flat:
         return props
     vals = score(flat)
-    out, i = [], 0
-    for p, gs in zip(props, subs):
-        if gs:
-            v = [max(-20.0, x) for x in vals[i:i + len(gs)]]
-            i += len(gs)
-            out.append(Proposal(p.step, p.text, p.score + weight * sum(v) / len(v), p.source,
-                                p.error))
-        else:
-            out.append(p)
-    return out
+    means, i = [], 0
+    for gs in subs:
+        v = [max(-20.0, x) for x in vals[i:i + len(gs)]]
+        i += len(gs)
+        means.append(sum(v) / len(v) if v else None)
+    # Relative to the best step of this goal: the value re-orders a goal's steps; it must not
+    # shift every step of every goal down by the model's (uncertain) absolute scale, which
+    # would make the best-first search breadth-first (each level costing ~10 more).
+    best = max((m for m in means if m is not None), default=0.0)
+    return [Proposal(p.step, p.text, p.score + weight * (m - best), p.source, p.error)
+            if m is not None else p for p, m in zip(props, means)]
 
 
 class EscalatingPolicy:

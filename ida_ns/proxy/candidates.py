@@ -87,6 +87,16 @@ def _fingerprints(theory) -> dict[str, str]:
 
     defs = {d.name: d for d in theory.all_defs()}
     memo: dict[str, str] = {}
+    # Sorts by shape, not by name: a datatype by its constructors (names and arities), an
+    # uninterpreted sort as "U", so the specs' List of Nat matches TIP's list of a (the
+    # constructors and the definitions' bodies still have to agree)
+    shapes = {dt.name: "dt(" + " ".join(f"{c.name}/{len(c.fields)}" for c in dt.ctors) + ")"
+              for dt in theory.all_datatypes()}
+    uninterpreted = set(theory.sorts)
+
+    def shape(sort) -> str:
+        t = str(sort)
+        return shapes.get(t, "U" if t in uninterpreted else t)
 
     def fp(name: str, stack: tuple) -> str:
         if name in memo:
@@ -110,7 +120,7 @@ def _fingerprints(theory) -> dict[str, str]:
         for g in symbols(d.body):
             if g in defs and g != name:
                 ren[g] = "#" + fp(g, stack + (name,))[:16]
-        sig = " ".join(str(p.sort) for p in d.params) + " -> " + str(d.ret)
+        sig = " ".join(shape(p.sort) for p in d.params) + " -> " + shape(d.ret)
         h = hashlib.sha256(f"{len(d.params)}|{sig}|{rename_tokens(body, ren)}".encode(
             "utf-8", "surrogatepass")).hexdigest()
         memo[name] = h

@@ -643,7 +643,28 @@ def lemma_memory(records, train):
             e["source"] = bid  # the training problem it was verified on (provenance)
             entries.append(e)
     entries.sort(key=lambda e: (len(e["text"]), e["text"]))
-    return LemmaMemory(entries[:MAX_MEMORY])
+    return LemmaMemory(entries[:MAX_MEMORY], recall_table(records))
+
+
+def recall_table(records) -> dict:
+    """Goal key -> the steps verified training proofs applied there (canonical names; no
+    ``direct``: the search tries it on every goal anyway), cheapest proofs first."""
+    from .proxy.candidates import MAX_RECALL, MAX_RECALL_STEPS, recall_key
+    from .recheck import VerifiedPairs
+
+    table: dict = {}
+    for rec in sorted(records, key=lambda r: (r.kind != "proof", r.cost)):
+        if not isinstance(rec, VerifiedPairs):
+            raise TypeError("the recall table is built from VerifiedPairs only")
+        for g, c, s, _ in rec.pairs:
+            if s == "direct":
+                continue
+            steps = table.setdefault(recall_key(g, c), [])
+            if s not in steps and len(steps) < MAX_RECALL_STEPS:
+                steps.append(s)
+        if len(table) >= MAX_RECALL:
+            break
+    return table
 
 
 def check_memory_provenance(memory, train, heldout=()) -> None:
@@ -716,7 +737,7 @@ def distill_round(r: int, proxy, cfg: RunConfig, run_dir: Path, audit, attested:
     if not cfg.no_verify:  # the lemma memory: lemmas of verified records only
         child.memory = lemma_memory(_dataset(run_dir, r, attested), train)
         check_memory_provenance(child.memory, train)
-        if len(child.memory):
+        if len(child.memory) or child.memory.recall:
             memory_sha = child.memory.save(tmp)
             card0 = read_json(tmp / "card.json")
             card0.update({"lemma_memory_sha256": memory_sha,

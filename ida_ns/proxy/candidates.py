@@ -34,6 +34,19 @@ from .canon import rename_tokens
 MAX_MEMORY = 400  # lemmas kept in a generation's memory
 MAX_LEMMA_CANDIDATES = 40  # memory lemmas offered per goal (smallest first; the model ranks)
 MEMORY_FILE = "lemmas.json"
+MAX_RECALL_STEPS = 2  # recalled steps per goal
+MAX_RECALL = 20000  # goals in the recall table
+
+
+def recall_key(goal_text: str, context_text: str) -> str:
+    """A goal as the proxy reads it (canonical names), without the definitions part of the
+    context: fixed variables, hypotheses and conclusion.  Definitions are left out because
+    they print their own parameter names; the function names already stand for the
+    definitions (:mod:`ida_ns.proxy.canon`)."""
+    head = context_text.split(" ; sig ", 1)[0]
+    if head.startswith("sig "):
+        head = ""
+    return goal_text + " | " + head
 
 
 # ------------------------------------------------------------------------------ grammar
@@ -139,9 +152,19 @@ class LemmaMemory:
     """Closed lemma formulas from verified training traces, with the fingerprints of the
     functions they mention (so they can be offered on theories that name them differently)."""
 
-    def __init__(self, entries=()):
+    def __init__(self, entries=(), recall=None):
         # entry: {"text": formula text, "fns": {name: fingerprint}, "sigs": {name: [sorts]}}
         self.entries = list(entries)[:MAX_MEMORY]
+        # recall: goal key (see recall_key) -> steps a verified training proof applied to that
+        # goal, in the proxy's canonical names: the scripts of the proofs the memory's lemmas
+        # came with (offered first when the search meets the same goal; still gated)
+        self.recall = {k: list(v)[:MAX_RECALL_STEPS] for k, v in (recall or {}).items()
+                       if isinstance(k, str) and isinstance(v, (list, tuple))
+                       and all(isinstance(x, str) for x in v)}
+
+    def recalled(self, goal_text: str, context_text: str) -> list[str]:
+        """Steps (canonical names) verified proofs applied to this goal in training."""
+        return self.recall.get(recall_key(goal_text, context_text), [])
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -228,7 +251,8 @@ class LemmaMemory:
         return list(dict.fromkeys(t for *_, t in out))[:limit]
 
     def to_dict(self) -> dict:
-        return {"format": "ida-ns-lemma-memory/1", "entries": self.entries}
+        return {"format": "ida-ns-lemma-memory/1", "entries": self.entries,
+                "recall": self.recall}
 
     def sha256(self) -> str:
         return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()
@@ -251,4 +275,5 @@ class LemmaMemory:
             raise IdaNsError(f"{path}: not a lemma memory (unreadable JSON)") from None
         entries = [e for e in d.get("entries", []) if isinstance(e, dict)
                    and isinstance(e.get("text"), str) and isinstance(e.get("fns"), dict)]
-        return cls(entries)
+        recall = d.get("recall") if isinstance(d.get("recall"), dict) else {}
+        return cls(entries, recall)

@@ -156,3 +156,33 @@ def test_memory_keeps_training_provenance(tmp_path):
         check_memory_provenance(bad, train, held)
     with pytest.raises(IdaNsError, match="not from a training problem"):
         check_memory_provenance(LemmaMemory([{**mem.entries[0], "source": None}]), train)
+
+
+def test_recalled_step_leads_only_on_its_own_goal(tiny_proxy, tmp_path):
+    """Recall: a step a verified training proof applied to a goal (canonical names) is
+    offered first when the search meets that goal again, over any theory with the same
+    definitions; another goal gets nothing from it.  It is still only a proposal."""
+    from ida_ns.policies import ProxyPolicy, goal_prompt
+    from ida_ns.proxy.candidates import recall_key
+
+    train = problem("(forall ((xs list) (ys list)) (= (reverse (append xs ys)) "
+                    "(append (reverse ys) (reverse xs))))", app="append", rev="reverse")
+    tg = Goal(train.theory, train.goal)
+    mem = LemmaMemory([], {recall_key(*goal_prompt(tg)): ["induct v1", "cases v0"]})
+    mem.save(tmp_path)
+    tiny_proxy.memory = LemmaMemory.load(tmp_path)  # the table survives the file
+    held = problem("(forall ((a list) (b list)) (= (rev (++ a b)) (++ (rev b) (rev a))))")
+    cands = ProxyPolicy(tiny_proxy, k=0).candidates(Goal(held.theory, held.goal))
+    assert [c.text for c in cands[:2]] == ["induct b", "cases a"]
+    other = problem("(forall ((a list) (b list)) (= (rev (++ b a)) (++ (rev a) (rev b))))")
+    cands = ProxyPolicy(tiny_proxy, k=0).candidates(Goal(other.theory, other.goal))
+    assert "cases a" not in [c.text for c in cands[:1]]
+
+
+def test_definition_instances_are_not_memory_lemmas():
+    from ida_ns.ida import _definition_instance
+
+    p = problem("(forall ((x Nat)) (= (rev (++ nil (cons x nil))) (cons x nil)))")
+    assert _definition_instance(p.goal, p.theory)
+    q = problem(SNOC.format(app="++", rev="rev"))
+    assert not _definition_instance(q.goal, q.theory)

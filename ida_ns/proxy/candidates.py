@@ -18,7 +18,15 @@ variables renamed by first occurrence, the function's own name replaced, and the
 calls replaced by their fingerprints (recursively).  A lemma applies to a goal when every
 function it mentions has a function of the same fingerprint in the goal's theory (renamed to
 it, sorts renamed along the signatures), and it mentions at least one function of the goal or
-one the goal's functions call.  A wrong match costs a rejected proposal, never soundness.
+one the goal's functions call.  Sorts enter the fingerprint by their shape (a datatype by its
+constructors' names and arities, an uninterpreted sort as ``U``), so the specs' ``List`` of
+``Nat`` matches TIP's ``list`` of ``a``.  A wrong match costs a rejected proposal, never
+soundness.
+
+**Recall.**  The memory also keeps, for every goal of a verified training proof, the steps
+applied there (canonical names, :func:`recall_key`); the proxy offers them first when the
+search meets the same goal, so a memory lemma's own proof is replayed step by step (each step
+gated, each leaf closed again: the table is never evidence either).
 """
 
 from __future__ import annotations

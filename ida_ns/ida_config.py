@@ -14,7 +14,7 @@ class RunConfig:
                 "folders of .smt2 files (a TIP folder works), or files"})
     heldout: tuple = field(default=("benchmarks/tip/prod",), metadata={
         "help": "held-out sources, never trained on (a whole source, e.g. TIP prod)"})
-    train_limit: int = field(default=60, metadata={
+    train_limit: int = field(default=36, metadata={
         "help": "seeded sample of this many training goals (0 = all of them)"})
     heldout_limit: int = field(default=10, metadata={
         "help": "seeded sample of this many held-out goals (0 = all of them)"})

@@ -589,49 +589,107 @@ def unsafe_training_pairs(run_dir: Path, r: int) -> list[tuple[str, str, str]]:
 
 
 def lemma_memory(records, train):
-    """The lemma memory of X_{r+1}: every closed lemma of the verified records (``lemma``
-    steps of kept proofs, and every proved goal without fixed variables or hypotheses:
-    training goals, explored lemmas proved in hindsight) that parses over its
-    problem's theory, with its functions' fingerprints (:mod:`ida_ns.proxy.candidates`)."""
+    """The lemma memory of X_{r+1}: every closed lemma of the verified records that parses
+    over its problem's theory, with its functions' fingerprints
+    (:mod:`ida_ns.proxy.candidates`): ``lemma`` steps of kept proofs (calculated, explored
+    and conjectured lemmas, and the library lemmas a leaf used), then the root goal of every
+    record (training goals, curriculum lemmas, hindsight lemmas and subgoals), then other
+    closed goals of the proofs that are not mere instances of a definition (a function applied
+    to a constant constructor, such as ``(len nil)``).  Pair texts are in the proxy's
+    canonical names; they are mapped back to the theory's names before parsing."""
     from .logic.ast import BOOL
     from .logic.parser import parse_term
     from .proxy.candidates import MAX_MEMORY, LemmaMemory
+    from .proxy.canon import function_names, inverse, rename_tokens
     from .recheck import VerifiedPairs
 
     by_id = {sp.id: sp for sp in train}
     problems: dict = {}
-    entries, seen = [], set()
+    ranked: list = []  # (priority, text, base id)
     for rec in records:
         if not isinstance(rec, VerifiedPairs):
             raise TypeError("the lemma memory is built from VerifiedPairs only")
         base = by_id.get(rec.problem.split("#lemma-")[0])
         if base is None:
             continue
-        # lemma steps, and every goal of a verified proof that stands alone (no fixed
-        # variables, no hypotheses: a proved closed formula, e.g. an explored lemma's root)
-        texts = [s[len("lemma "):] for _, _, s, _ in rec.pairs if s.startswith("lemma ")]
-        texts += [g for g, c, _, _ in rec.pairs if not c.startswith(("fix ", "hyp "))]
-        for text in texts:
-            if text in seen:
-                continue
-            seen.add(text)
-            if base.id not in problems:
-                try:
-                    problems[base.id] = base.problem()
-                except IdaNsError:
-                    problems[base.id] = None
-            prob = problems[base.id]
-            if prob is None:
-                continue
+        for i, (g, c, s, _) in enumerate(rec.pairs):
+            if s.startswith("lemma "):
+                ranked.append((0, s[len("lemma "):], base.id))
+            if not c.startswith(("fix ", "hyp ")):  # a closed formula standing alone
+                ranked.append((1 if i == 0 else 2, g, base.id))
+    entries, seen = [], set()
+    for prio, text, bid in sorted(ranked, key=lambda x: x[0]):
+        if (text, bid) in seen:
+            continue
+        seen.add((text, bid))
+        if bid not in problems:
             try:
-                formula = parse_term(text, prob.theory, {}, expected=BOOL, file="<memory>")
-            except (IdaNsError, RecursionError):
-                continue  # mentions the goal's own variables: not a closed lemma
-            e = LemmaMemory.entry(formula, prob.theory)
-            if e is not None and e["text"] not in {x["text"] for x in entries}:
-                entries.append(e)
+                problems[bid] = by_id[bid].problem()
+            except IdaNsError:
+                problems[bid] = None
+        prob = problems[bid]
+        if prob is None:
+            continue
+        plain = rename_tokens(text, inverse(function_names(prob.theory)))
+        try:
+            formula = parse_term(plain, prob.theory, {}, expected=BOOL, file="<memory>")
+        except (IdaNsError, RecursionError):
+            continue  # mentions the goal's own variables: not a closed lemma
+        if prio == 2 and _definition_instance(formula, prob.theory):
+            continue
+        e = LemmaMemory.entry(formula, prob.theory)
+        if e is not None and e["text"] not in {x["text"] for x in entries}:
+            e["origin"] = ("lemma step", "root goal", "subgoal")[prio]
+            e["source"] = bid  # the training problem it was verified on (provenance)
+            entries.append(e)
     entries.sort(key=lambda e: (len(e["text"]), e["text"]))
-    return LemmaMemory(entries[:MAX_MEMORY])
+    return LemmaMemory(entries[:MAX_MEMORY], recall_table(records))
+
+
+def recall_table(records) -> dict:
+    """Goal key -> the steps verified training proofs applied there (canonical names; no
+    ``direct``: the search tries it on every goal anyway), cheapest proofs first."""
+    from .proxy.candidates import MAX_RECALL, MAX_RECALL_STEPS, recall_key
+    from .recheck import VerifiedPairs
+
+    table: dict = {}
+    for rec in sorted(records, key=lambda r: (r.kind != "proof", r.cost)):
+        if not isinstance(rec, VerifiedPairs):
+            raise TypeError("the recall table is built from VerifiedPairs only")
+        for g, c, s, _ in rec.pairs:
+            if s == "direct":
+                continue
+            steps = table.setdefault(recall_key(g, c), [])
+            if s not in steps and len(steps) < MAX_RECALL_STEPS:
+                steps.append(s)
+        if len(table) >= MAX_RECALL:
+            break
+    return table
+
+
+def check_memory_provenance(memory, train, heldout=()) -> None:
+    """Refuse a lemma memory with an entry not verified on a training problem (held-out
+    means never trained on: no held-out goal or lemma derived from one may be offered)."""
+    ids = {sp.id for sp in train}
+    held = {sp.id for sp in heldout}
+    bad = [e for e in memory.entries if e.get("source") not in ids or e.get("source") in held]
+    if bad:
+        raise IdaNsError(f"lemma memory: {len(bad)} entries not from a training problem "
+                         f"(first: {bad[0].get('source')!r}: {bad[0]['text'][:120]})")
+
+
+def _definition_instance(formula, theory) -> bool:
+    """Whether a defined function is applied to a constant constructor in ``formula`` (an
+    induction base case such as ``(= (len (snoc nil x)) (S (len nil)))``: it unfolds by the
+    definitions, so it is no lemma worth offering)."""
+    from .logic.ast import App, subterms
+
+    ctors = {c.name for dt in theory.all_datatypes() for c in dt.ctors if not c.fields}
+    for t in subterms(formula):
+        if isinstance(t, App) and theory.fundef(t.fn) is not None and any(
+                isinstance(a, App) and a.fn in ctors and not a.args for a in t.args):
+            return True
+    return False
 
 
 def distill_round(r: int, proxy, cfg: RunConfig, run_dir: Path, audit, attested: set,
@@ -678,7 +736,8 @@ def distill_round(r: int, proxy, cfg: RunConfig, run_dir: Path, audit, attested:
     child, m = distill(proxy, new, replay, dcfg, tmp)
     if not cfg.no_verify:  # the lemma memory: lemmas of verified records only
         child.memory = lemma_memory(_dataset(run_dir, r, attested), train)
-        if len(child.memory):
+        check_memory_provenance(child.memory, train)
+        if len(child.memory) or child.memory.recall:
             memory_sha = child.memory.save(tmp)
             card0 = read_json(tmp / "card.json")
             card0.update({"lemma_memory_sha256": memory_sha,
@@ -750,6 +809,7 @@ def _current_proxy(run_dir: Path, cfg: RunConfig, state: RunState, train, audit)
             note = f"X_0 = {cfg.proxy} (local HF causal LM)"
         else:
             corpus = [sp.theory_text() for sp in train] + [sp.goal_text for sp in train]
+            corpus += _canonical_corpus(train)  # fingerprint names become whole tokens
             corpus += ["direct", "induct x", "cases x", "lemma (forall", "generalize"]
             x0 = Proxy.new(_proxy_config(cfg), corpus, seed=cfg.seed)
             note = "untrained X_0"
@@ -767,6 +827,22 @@ def _current_proxy(run_dir: Path, cfg: RunConfig, state: RunState, train, audit)
                                "note": note})
     state.generation = str(gen0)
     return Proxy.load(gen0)
+
+
+def _canonical_corpus(train) -> list[str]:
+    """The training goals as the proxy reads them (canonical variable and function names,
+    :mod:`ida_ns.proxy.canon`), for the tokenizer of X_0."""
+    from .policies import goal_prompt
+    from .prover.goal import Goal
+
+    out = []
+    for sp in train:
+        try:
+            p = sp.problem()
+        except IdaNsError:
+            continue
+        out.extend(goal_prompt(Goal(p.theory, p.goal)))
+    return out
 
 
 def _attested(run_dir: Path) -> set:

@@ -18,6 +18,9 @@ from .prover.steps import parse_step
 
 MAX_CONTEXT_CHARS = 900
 MAX_DEF_CHARS = 160  # per function definition shown in the prompt
+# A recalled step (applied to this very goal, in canonical names, by a verified training
+# proof) is scored this far above the model's best candidate: about 7x more probable.
+RECALL_BOOST = 2.0
 
 
 def goal_prompt(goal: Goal, canonical: bool = True) -> tuple[str, str]:
@@ -25,7 +28,8 @@ def goal_prompt(goal: Goal, canonical: bool = True) -> tuple[str, str]:
     and hypotheses, the signatures of the functions the goal mentions, and as much of their
     definitions as fits (each cut at ``MAX_DEF_CHARS``), so the proxy of a theory it never
     trained on sees what the symbols mean.  ``canonical``: the goal's variables read
-    ``v0, v1, ...`` (:mod:`ida_ns.proxy.canon`; definitions keep their own names)."""
+    ``v0, v1, ...`` and its functions their fingerprint names (:mod:`ida_ns.proxy.canon`;
+    definitions keep their own parameter names, their functions are renamed too)."""
     g, c, _ = prompt_parts(goal, canonical)
     return g, c
 
@@ -42,7 +46,13 @@ def prompt_parts(goal: Goal, canonical: bool = True) -> tuple[str, str, dict]:
                                      for v in goal.fixed))
     for h in goal.hyps:
         ctx.append("hyp " + rename_tokens(print_term(h), names))
-    ctx.extend(_definitions(goal))
+    if canonical:
+        from .proxy.canon import function_names
+
+        fn = function_names(goal.theory)
+        ctx.extend(rename_tokens(d, fn) for d in _definitions(goal))
+    else:
+        ctx.extend(_definitions(goal))
     text = " ; ".join(ctx)
     if len(text) > MAX_CONTEXT_CHARS:
         text = text[:MAX_CONTEXT_CHARS]
@@ -69,7 +79,9 @@ def _definitions(goal: Goal) -> list[str]:
             d = th.fundef(name)
             if d is not None and d not in seen:
                 seen.append(d)
-    sigs = [f"sig {d.name} (" + " ".join(str(v.sort) for v in d.params) + f") {d.ret}"
+    from .logic.printer import quote
+
+    sigs = [f"sig {quote(d.name)} (" + " ".join(str(v.sort) for v in d.params) + f") {d.ret}"
             for d in seen]
     defs = []
     for d in seen:
@@ -78,7 +90,7 @@ def _definitions(goal: Goal) -> list[str]:
         except Exception:  # noqa: BLE001 - a printing corner case must not stop a prompt
             continue
         params = " ".join(v.name for v in d.params)
-        defs.append(f"def ({d.name} {params}) = {body}"[:MAX_DEF_CHARS])
+        defs.append(f"def ({quote(d.name)} {params}) = {body}"[:MAX_DEF_CHARS])
     return sigs + defs
 
 
@@ -194,10 +206,12 @@ class ProxyPolicy:
     value_weight = 0.5
 
     def __init__(self, proxy, k: int = 6, seed: int = 0, drop_direct: bool = True,
-                 prefetch: bool | None = None, rank: bool = True, max_proposals: int = 6):
+                 prefetch: bool | None = None, rank: bool = True, max_proposals: int = 6,
+                 lemma_slots: int = 2):
         self.proxy = proxy
         self.rank = rank  # rank samples + grammar steps + memory lemmas by likelihood
         self.max_proposals = max_proposals  # proposals handed to the search per goal
+        self.lemma_slots = lemma_slots  # of them, reserved for memory lemmas (see _select)
         self.k = k
         self.seed = seed
         self.calls = 0
@@ -253,8 +267,28 @@ class ProxyPolicy:
 
         pool = [x.text for x in sampled] + grammar_steps(goal)
         memory = getattr(self.proxy, "memory", None)
+        recalled = []
+        if memory is not None and getattr(memory, "recall", None):
+            from .proxy.canon import inverse
+
+            inv = inverse(names)
+            for t in memory.recalled(g, c):  # steps verified proofs applied to this goal
+                text = rename_tokens(t, inv)
+                try:
+                    parse_step(text, goal)
+                except (IdaNsError, RecursionError):
+                    continue
+                recalled.append(text)
+            pool = recalled + pool
         if memory is not None:
-            pool += memory.candidates(goal)
+            known = {goal.concl, *goal.hyps}
+            for t in memory.candidates(goal):  # only lemmas that are steps of this goal
+                try:
+                    step = parse_step(t, goal)
+                except (IdaNsError, RecursionError):
+                    continue
+                if getattr(step, "formula", None) not in known:  # not the goal or a hyp
+                    pool.append(t)
         pool = [t for t in dict.fromkeys(pool) if t and not (self.drop_direct and t == "direct")]
         if not pool:
             return []
@@ -264,12 +298,42 @@ class ProxyPolicy:
         else:
             lps = self.proxy.score_batch([(g, c, t) for t in steps])
         ok = [(t, lp) for t, lp in zip(pool, lps)
-              if isinstance(lp, (int, float)) and math.isfinite(lp)]
+              if isinstance(lp, (int, float)) and math.isfinite(lp) or t in recalled]
         if not ok:
             return []
+        finite = [lp for _, lp in ok if math.isfinite(lp)]
+        if recalled:  # a step verified on this very goal in training leads (by RECALL_BOOST)
+            best = max(finite, default=0.0)
+            ok = [(t, best + RECALL_BOOST - i if t in recalled else lp)
+                  for i, (t, lp) in enumerate(ok)]
         top = max(lp for _, lp in ok)
         z = top + math.log(sum(math.exp(lp - top) for _, lp in ok))
         return [Candidate(t, lp - z, 1) for t, lp in ok]
+
+    def _select(self, ranked: list[Proposal]) -> list[Proposal]:
+        """The ``max_proposals`` best parsed candidates; up to ``lemma_slots`` of them are the
+        best memory lemmas (by the model's likelihood among the lemma candidates), given at
+        least the score of the weakest structural step kept.  A lemma is spelled in dozens of
+        tokens and ``induct v0`` in two, so by total likelihood a lemma never makes the cut
+        unless reserved; once in, its subgoals are searched like any other step's (and the
+        lemma itself is a subgoal: memory is never evidence)."""
+        from .prover.steps import Lemma
+
+        n = self.max_proposals
+        lemmas = [p for p in ranked if isinstance(p.step, Lemma)]
+        if not self.lemma_slots or not lemmas:
+            return ranked[:n]
+        top = ranked[:n]
+        have = [p for p in top if isinstance(p.step, Lemma)]
+        extra = [p for p in lemmas if p not in top][: max(0, self.lemma_slots - len(have))]
+        rest = [p for p in top if not isinstance(p.step, Lemma)]
+        rest = rest[: n - len(have) - len(extra)]
+        floor = min((p.score for p in rest), default=None)
+        if floor is None:
+            return have + extra
+        keep = rest + [Proposal(p.step, p.text, max(p.score, floor), p.source, p.error)
+                       for p in have + extra]
+        return sorted(keep, key=lambda p: -p.score)
 
     def prefetch_children(self, goal: Goal, props: list[Proposal]) -> None:
         """Sample the candidates of every subgoal of ``props`` in one batch (cached)."""
@@ -307,7 +371,7 @@ class ProxyPolicy:
         the value estimate, then the unparsable text (the search counts it as rejected)."""
         props = parse_candidates(goal, cands, "proxy")
         props.sort(key=lambda p: -p.score)
-        good = [p for p in props if p.step is not None][: self.max_proposals]
+        good = self._select([p for p in props if p.step is not None])
         # raw confidence: the probability of its best step (for a ranking proxy, renormalised
         # over its candidate set); calibrated against verified proofs (Calibrator)
         self.last_confidence = top_probability(good[0].score) if good else 0.0
@@ -341,16 +405,17 @@ def value_ordered(proxy, goal: Goal, props: list[Proposal], weight: float) -> li
     if not flat:
         return props
     vals = score(flat)
-    out, i = [], 0
-    for p, gs in zip(props, subs):
-        if gs:
-            v = [max(-20.0, x) for x in vals[i:i + len(gs)]]
-            i += len(gs)
-            out.append(Proposal(p.step, p.text, p.score + weight * sum(v) / len(v), p.source,
-                                p.error))
-        else:
-            out.append(p)
-    return out
+    means, i = [], 0
+    for gs in subs:
+        v = [max(-20.0, x) for x in vals[i:i + len(gs)]]
+        i += len(gs)
+        means.append(sum(v) / len(v) if v else None)
+    # Relative to the best step of this goal: the value re-orders a goal's steps; it must not
+    # shift every step of every goal down by the model's (uncertain) absolute scale, which
+    # would make the best-first search breadth-first (each level costing ~10 more).
+    best = max((m for m in means if m is not None), default=0.0)
+    return [Proposal(p.step, p.text, p.score + weight * (m - best), p.source, p.error)
+            if m is not None else p for p, m in zip(props, means)]
 
 
 class EscalatingPolicy:

@@ -195,9 +195,14 @@ def test_the_same_source_on_both_sides_is_refused(tmp_path):
 def test_prompt_carries_signatures_and_definitions():
     p = problem("(forall ((xs list)) (= (len (rev xs)) (len xs)))")
     g, c = goal_prompt(Goal(p.theory, p.goal))
-    assert "len" in g
-    assert "sig len (list) Nat" in c and "sig rev (list) list" in c
-    assert "def (rev xs)" in c
+    from ida_ns.proxy.canon import function_names
+
+    fn = function_names(p.theory)  # functions read by their definition fingerprints
+    assert fn["len"] in g
+    assert f"sig {fn['len']} (list) Nat" in c and f"sig {fn['rev']} (list) list" in c
+    assert f"def ({fn['rev']} xs)" in c
+    plain = goal_prompt(Goal(p.theory, p.goal), canonical=False)[1]
+    assert "sig len (list) Nat" in plain and "def (rev xs)" in plain
 
 
 def test_length_normalised_score():

@@ -34,16 +34,42 @@ def theory_goal(goal: str, app="++", len_="len", rev="rev"):
     return Goal(p.theory, p.goal)
 
 
-def test_canonical_prompt_renames_goal_variables_not_definitions():
+def test_canonical_prompt_renames_goal_variables_and_functions_by_definition():
     g = theory_goal("(forall ((xs list) (ys list)) (= (len (++ xs ys)) (len (++ ys xs))))")
     text, ctx, names = prompt_parts(g)
-    assert names == {"xs": "v0", "ys": "v1"}
-    assert text == "(forall ((v0 list) (v1 list)) (= (len (++ v0 v1)) (len (++ v1 v0))))"
-    assert "def (++ x y)" in ctx  # the definition keeps its own parameter names
+    app, ln = names["++"], names["len"]
+    assert {k: v for k, v in names.items() if k in ("xs", "ys")} == {"xs": "v0", "ys": "v1"}
+    assert app.startswith("f") and ln.startswith("f") and app != ln
+    assert text == f"(forall ((v0 list) (v1 list)) (= ({ln} ({app} v0 v1)) ({ln} ({app} v1 v0))))"
+    assert f"def ({app} x y)" in ctx  # the definition keeps its own parameter names
     assert canonical_step(g, "induct ys") == "induct v1"
-    # the same goal over other names reads the same: what was learned transfers
+    # the same goal over other variable names reads the same: what was learned transfers
     h = theory_goal("(forall ((a list) (b list)) (= (len (++ a b)) (len (++ b a))))")
     assert goal_prompt(h) == goal_prompt(g)
+    # ... and over other function names with the same definitions (isaplanner's len is
+    # prod's length): the proxy cannot tell them apart, on purpose
+    k = theory_goal("(forall ((a list) (b list)) (= (length (append a b)) "
+                    "(length (append b a))))", app="append", len_="length")
+    assert goal_prompt(k) == goal_prompt(g)
+    assert canonical_step(k, "lemma (forall ((u list)) (= (append u nil) u))") == \
+        canonical_step(g, "lemma (forall ((u list)) (= (++ u nil) u))")
+
+
+def test_function_renaming_keeps_different_definitions_apart():
+    g = theory_goal("(forall ((xs list)) (= (len (++ xs xs)) (len xs)))")
+    src = LIST.format(app="++", len="len", rev="rev").replace(
+        "((nil y) ((cons z xs) (cons z (++ xs y))))", "((nil nil) ((cons z xs) (cons z (++ xs y))))")
+    p = parse_text(src + "(prove (forall ((xs list)) (= (len (++ xs xs)) (len xs))))",
+                   file="<t>")
+    other = Goal(p.theory, p.goal)
+    assert canonical_names(other)["++"] != canonical_names(g)["++"]
+    assert canonical_names(other)["len"] == canonical_names(g)["len"]
+    # two functions with the same definition in one theory keep their own names
+    twin = LIST.format(app="++", len="len", rev="rev") + \
+        "(define-fun-rec len2 ((x list)) Nat (match x ((nil Z) ((cons y xs) (S (len2 xs))))))"
+    p = parse_text(twin + "(prove (forall ((xs list)) (= (len xs) (len2 xs))))", file="<t>")
+    m = canonical_names(Goal(p.theory, p.goal))
+    assert "len" not in m and "len2" not in m and "++" in m
 
 
 def test_canonical_names_avoid_theory_symbols():
@@ -54,7 +80,7 @@ def test_canonical_names_avoid_theory_symbols():
     names = canonical_names(g)
     assert names["xs"] != "v0"
     text, _, _ = prompt_parts(g)
-    assert "(v0 " in text and names["xs"] in text
+    assert f"({names['v0']} " in text and names["xs"] in text  # v0 reads by its definition
 
 
 @settings(max_examples=60, deadline=None)
@@ -161,12 +187,12 @@ def test_ranking_policy_proposes_legal_steps_in_the_goals_names():
     lemma = "(forall ((a list)) (= (rev (rev a)) a))"
     # a tokenizer that knows these texts (short sequences: the untrained greedy step is cut
     # at max_new_tokens, and the lemma must fit in it to be scored)
+    g = theory_goal("(forall ((xs list)) (= (rev (rev xs)) xs))")
     proxy = Proxy.new(ProxyConfig(n_layer=1, n_embd=32, n_head=2, vocab_size=400,
                                   max_new_tokens=24, n_positions=160),
-                      ["(forall ((v0 list)) (= (rev (rev v0)) v0))", "induct v0",
-                       "lemma " + lemma] * 3)
+                      [goal_prompt(g)[0], "induct v0",
+                       canonical_step(g, "lemma " + lemma)] * 3)
     proxy.memory = _memory_from(lemma)
-    g = theory_goal("(forall ((xs list)) (= (rev (rev xs)) xs))")
     pol = ProxyPolicy(proxy, k=0)
     cands = pol.candidates(g)
     texts = [c.text for c in cands]

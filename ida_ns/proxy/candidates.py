@@ -18,7 +18,15 @@ variables renamed by first occurrence, the function's own name replaced, and the
 calls replaced by their fingerprints (recursively).  A lemma applies to a goal when every
 function it mentions has a function of the same fingerprint in the goal's theory (renamed to
 it, sorts renamed along the signatures), and it mentions at least one function of the goal or
-one the goal's functions call.  A wrong match costs a rejected proposal, never soundness.
+one the goal's functions call.  Sorts enter the fingerprint by their shape (a datatype by its
+constructors' names and arities, an uninterpreted sort as ``U``), so the specs' ``List`` of
+``Nat`` matches TIP's ``list`` of ``a``.  A wrong match costs a rejected proposal, never
+soundness.
+
+**Recall.**  The memory also keeps, for every goal of a verified training proof, the steps
+applied there (canonical names, :func:`recall_key`); the proxy offers them first when the
+search meets the same goal, so a memory lemma's own proof is replayed step by step (each step
+gated, each leaf closed again: the table is never evidence either).
 """
 
 from __future__ import annotations
@@ -34,6 +42,19 @@ from .canon import rename_tokens
 MAX_MEMORY = 400  # lemmas kept in a generation's memory
 MAX_LEMMA_CANDIDATES = 40  # memory lemmas offered per goal (smallest first; the model ranks)
 MEMORY_FILE = "lemmas.json"
+MAX_RECALL_STEPS = 2  # recalled steps per goal
+MAX_RECALL = 20000  # goals in the recall table
+
+
+def recall_key(goal_text: str, context_text: str) -> str:
+    """A goal as the proxy reads it (canonical names), without the definitions part of the
+    context: fixed variables, hypotheses and conclusion.  Definitions are left out because
+    they print their own parameter names; the function names already stand for the
+    definitions (:mod:`ida_ns.proxy.canon`)."""
+    head = context_text.split(" ; sig ", 1)[0]
+    if head.startswith("sig "):
+        head = ""
+    return goal_text + " | " + head
 
 
 # ------------------------------------------------------------------------------ grammar
@@ -87,6 +108,16 @@ def _fingerprints(theory) -> dict[str, str]:
 
     defs = {d.name: d for d in theory.all_defs()}
     memo: dict[str, str] = {}
+    # Sorts by shape, not by name: a datatype by its constructors (names and arities), an
+    # uninterpreted sort as "U", so the specs' List of Nat matches TIP's list of a (the
+    # constructors and the definitions' bodies still have to agree)
+    shapes = {dt.name: "dt(" + " ".join(f"{c.name}/{len(c.fields)}" for c in dt.ctors) + ")"
+              for dt in theory.all_datatypes()}
+    uninterpreted = set(theory.sorts)
+
+    def shape(sort) -> str:
+        t = str(sort)
+        return shapes.get(t, "U" if t in uninterpreted else t)
 
     def fp(name: str, stack: tuple) -> str:
         if name in memo:
@@ -110,7 +141,7 @@ def _fingerprints(theory) -> dict[str, str]:
         for g in symbols(d.body):
             if g in defs and g != name:
                 ren[g] = "#" + fp(g, stack + (name,))[:16]
-        sig = " ".join(str(p.sort) for p in d.params) + " -> " + str(d.ret)
+        sig = " ".join(shape(p.sort) for p in d.params) + " -> " + shape(d.ret)
         h = hashlib.sha256(f"{len(d.params)}|{sig}|{rename_tokens(body, ren)}".encode(
             "utf-8", "surrogatepass")).hexdigest()
         memo[name] = h
@@ -129,9 +160,19 @@ class LemmaMemory:
     """Closed lemma formulas from verified training traces, with the fingerprints of the
     functions they mention (so they can be offered on theories that name them differently)."""
 
-    def __init__(self, entries=()):
+    def __init__(self, entries=(), recall=None):
         # entry: {"text": formula text, "fns": {name: fingerprint}, "sigs": {name: [sorts]}}
         self.entries = list(entries)[:MAX_MEMORY]
+        # recall: goal key (see recall_key) -> steps a verified training proof applied to that
+        # goal, in the proxy's canonical names: the scripts of the proofs the memory's lemmas
+        # came with (offered first when the search meets the same goal; still gated)
+        self.recall = {k: list(v)[:MAX_RECALL_STEPS] for k, v in (recall or {}).items()
+                       if isinstance(k, str) and isinstance(v, (list, tuple))
+                       and all(isinstance(x, str) for x in v)}
+
+    def recalled(self, goal_text: str, context_text: str) -> list[str]:
+        """Steps (canonical names) verified proofs applied to this goal in training."""
+        return self.recall.get(recall_key(goal_text, context_text), [])
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -212,12 +253,14 @@ class LemmaMemory:
             if not ok:
                 continue
             text = rename_tokens(e["text"], ren)
-            out.append((len(text), "lemma " + text))
+            prio = {"lemma step": 0, "root goal": 1}.get(e.get("origin"), 2)
+            out.append((prio, len(text), "lemma " + text))
         out.sort()
-        return list(dict.fromkeys(t for _, t in out))[:limit]
+        return list(dict.fromkeys(t for *_, t in out))[:limit]
 
     def to_dict(self) -> dict:
-        return {"format": "ida-ns-lemma-memory/1", "entries": self.entries}
+        return {"format": "ida-ns-lemma-memory/1", "entries": self.entries,
+                "recall": self.recall}
 
     def sha256(self) -> str:
         return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()
@@ -240,4 +283,5 @@ class LemmaMemory:
             raise IdaNsError(f"{path}: not a lemma memory (unreadable JSON)") from None
         entries = [e for e in d.get("entries", []) if isinstance(e, dict)
                    and isinstance(e.get("text"), str) and isinstance(e.get("fns"), dict)]
-        return cls(entries)
+        recall = d.get("recall") if isinstance(d.get("recall"), dict) else {}
+        return cls(entries, recall)

@@ -1,4 +1,4 @@
-"""Canonical variable names in the proxy's text (no torch; pure text over printed terms).
+"""Canonical names in the proxy's text (no torch; pure text over printed terms).
 
 The proxy reads and writes goals with the goal's own variables renamed ``v0, v1, ...`` (fixed
 variables first, then the conclusion's outer quantified ones, in order), so what it learned on
@@ -8,11 +8,23 @@ are part of what a symbol means).  Renaming is token-wise (an SMT-LIB symbol bet
 parentheses and whitespace, ``|quoted|`` symbols whole) and one-pass, so it is a bijection on
 the names it maps; the reverse map turns a canonical step back into the goal's names, and the
 result is still only data for :func:`ida_ns.prover.steps.parse_step`.
+
+**Functions are named by what they compute.**  Every defined function whose definition
+fingerprint (:func:`ida_ns.proxy.candidates._fingerprints`: body with parameters, bound names
+and callees canonicalised) is unique in its theory reads ``f`` + the fingerprint's first 7 hex
+digits, in goals, hypotheses, signatures, definitions and steps alike.  TIP files declare their
+own copy of each function, sometimes under another name (isaplanner's ``len`` is prod's
+``length``): both read ``fe242dc1``, so what the proxy learned about one is what it reads about
+the other, and a lemma step learned on one theory is the same text on the other.  Only
+definitions decide the name (no held-out information); a function whose fingerprint is shared
+by another function of the same theory keeps its own name (the renaming stays a bijection).
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
+from functools import lru_cache
 
 _TOKEN = re.compile(r"\|[^|]*\||[^\s()|]+|[()]|\s+|\|")
 
@@ -26,7 +38,43 @@ def rename_tokens(text: str, mapping: dict[str, str]) -> str:
 
 def canonical_names(goal) -> dict[str, str]:
     """Goal variable name -> canonical name (``v0, v1, ...``), skipping canonical names that
-    are already symbols of the goal's theory or other names in the goal."""
+    are already symbols of the goal's theory or other names in the goal; and each defined
+    function's printed symbol -> its fingerprint name (:func:`function_names`)."""
+    out = variable_names(goal)
+    used = set(out.values())
+    for k, v in function_names(goal.theory).items():
+        if k not in out and v not in used:
+            out[k] = v
+    return out
+
+
+@lru_cache(maxsize=64)
+def _function_names(theory) -> tuple:
+    from ..logic.printer import quote
+    from .candidates import _fingerprints
+
+    fps = _fingerprints(theory)
+    counts = Counter(fps.values())
+    taken = _theory_names(theory)
+    out = []
+    for name, h in sorted(fps.items()):
+        canon = "f" + h[:7]
+        if counts[h] == 1 and canon not in taken:
+            out.append((quote(name), canon))
+    return tuple(out)
+
+
+def function_names(theory) -> dict[str, str]:
+    """Printed symbol of each defined function -> ``f`` + its definition fingerprint's first
+    7 hex digits (functions with a fingerprint unique in the theory)."""
+    try:
+        return dict(_function_names(theory))
+    except TypeError:  # an unhashable theory (a test double): no function renaming
+        return {}
+
+
+def variable_names(goal) -> dict[str, str]:
+    """Goal variable name -> ``v0, v1, ...`` (see :func:`canonical_names`)."""
     from ..logic.ast import all_var_names
 
     names: list[str] = []

@@ -633,6 +633,20 @@ def _recheck_lemmas(th: Theory, ev, prove_many, timeout_s: float, provers):
     return replace(th, axioms=tuple(lemmas))
 
 
+def _recheck_setting(group, done, theory: Theory, table: SymbolTable, cands, several: bool,
+                     ev, prove_many, timeout_s: float, provers):
+    """What both semantic re-checks start from: the obligation theory of ``cands`` with the
+    evidence's lemmas re-proved as axioms, the measures' length functions, the group's calls
+    and its function names; or the reason there is none."""
+    th, lens = obligation_theory(theory, done, group, table, cands, several=several)
+    if th is None:
+        return "no obligation theory"
+    th2 = _recheck_lemmas(th, ev, prove_many, timeout_s, provers)
+    if isinstance(th2, str):
+        return th2
+    return th2, lens, group_calls(group, table), {f.name for f in group}
+
+
 def recheck_semantic(group, done, theory: Theory, table: SymbolTable, ev, prove_many,
                      timeout_s: float, provers=None) -> str | None:
     from .gate_prove import recheck_proof
@@ -642,14 +656,11 @@ def recheck_semantic(group, done, theory: Theory, table: SymbolTable, ev, prove_
     cand = tuple(ev.get("measure") or ())
     if cand not in candidates(group, table):
         return f"measure {list(cand)} is not a candidate for {group[0].name}"
-    th, lens = obligation_theory(theory, done, group, table, cand)
-    if th is None:
-        return "no obligation theory"
-    calls = group_calls(group, table)
-    names = {f.name for f in group}
-    th2 = _recheck_lemmas(th, ev, prove_many, timeout_s, provers)
-    if isinstance(th2, str):
-        return th2
+    setting = _recheck_setting(group, done, theory, table, cand, False, ev, prove_many,
+                               timeout_s, provers)
+    if isinstance(setting, str):
+        return setting
+    th2, lens, calls, names = setting
     obls = ev.get("obligations")
     if not isinstance(obls, list) or len(obls) != len(calls):
         return "one obligation proof per call is needed"
@@ -685,14 +696,11 @@ def recheck_semantic_sct(group, done, theory: Theory, table: SymbolTable, ev, pr
         if not isinstance(m, list) or tuple(m) not in allowed or tuple(m) in cands:
             return f"measure {m!r} is not a candidate for {group[0].name}"
         cands.append(tuple(m))
-    th, lens = obligation_theory(theory, done, group, table, cands, several=True)
-    if th is None:
-        return "no obligation theory"
-    calls = group_calls(group, table)
-    names = {f.name for f in group}
-    th2 = _recheck_lemmas(th, ev, prove_many, timeout_s, provers)
-    if isinstance(th2, str):
-        return th2
+    setting = _recheck_setting(group, done, theory, table, cands, True, ev, prove_many,
+                               timeout_s, provers)
+    if isinstance(setting, str):
+        return setting
+    th2, lens, calls, names = setting
     claimed = ev.get("calls")
     if not isinstance(claimed, list) or len(claimed) != len(calls):
         return "one entry per call is needed"

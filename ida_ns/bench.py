@@ -213,8 +213,8 @@ def run_tip_bench(folder: Path, budget_s: float = 5.0, jobs: int = 2, out: str |
             raise BenchError(f"{lemma_library}: cannot keep the lemma library there (no such "
                              f"folder, or it is a folder)")
         if not resume:  # a fresh run starts from an empty library
-            for sfx in ("",) + tuple("." + s for s in IDA_SYSTEMS if s != "ida-ns"):
-                Path(str(lib) + sfx).unlink(missing_ok=True)
+            for system in IDA_SYSTEMS:
+                Path(_library_file(str(lib), system)).unlink(missing_ok=True)
         lemma_library = str(lib.resolve())
     extra = (strong_root, proxy, lemma_library)
     hard = hard_limit_s if hard_limit_s is not None else 1.5 * budget_s + STARTUP_GRACE_S

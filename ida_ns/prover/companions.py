@@ -21,7 +21,7 @@ from __future__ import annotations
 from ..logic.ast import BOOL, App, FunDef, Term, Theory, Var, forall, free_vars
 from ..logic.symbols import DECLARED, DEFINED, symbol_table
 from .goal import Goal
-from .steps import MAX_COMPANIONS, _fresh, _revert, split_forall
+from .steps import MAX_COMPANIONS, _fresh, _induct_vars, split_forall
 
 _POLY = ("=", "distinct", "ite")
 
@@ -97,18 +97,13 @@ def translate(theory: Theory, t: Term, x: Var, z: Var) -> Term | None:
 def companion_properties(goal: Goal, name: str) -> tuple[Term, ...]:
     """Companion properties for induction on ``name`` over its datatype block: one
     ``∀ z w̄. φ`` per other sort of the block that the goal's property translates to."""
-    scope = goal.scope()
-    x = scope.get(name)
-    if x is None or symbol_table(goal.theory).datatype_of(x.sort) is None:
+    try:  # the variable in scope, of a datatype sort, reverted if fixed
+        goal, (x,) = _induct_vars(goal, (name,), "companions")
+    except Exception:
         return ()
     sorts = block_sorts(goal.theory, x.sort)
     if not sorts:
         return ()
-    if x in goal.fixed and x not in goal.forall_vars:
-        try:
-            goal = _revert(goal, x)
-        except Exception:
-            return ()
     vs, body = split_forall(goal.concl)
     others = tuple(v for v in vs if v != x)
     supply = _fresh(goal)

@@ -276,7 +276,7 @@ def prove_problem(problem: Problem, checker: Checker, config: ProverConfig | Non
             lr = Search(checker, lemma_policy, lb, library, proved_cache, on_event,
                         deadline, strong=lemma_leaves, stop=root.stop).run(lg)
             if not lr.proved:
-                if is_calc or conj in failed:
+                if is_calc:  # only calculated lemmas are retried
                     f = failed.setdefault(conj, [0, 0])
                     f[0], f[1] = library.version, f[1] + 1
                 continue
@@ -373,12 +373,14 @@ def attribute(proof: ProofNode, lemmas: dict, calculated=frozenset()) -> dict:
     proxy_steps = sum(1 for n in nodes if not n.source.startswith("H"))
     root_strong = (not proof.children and isinstance(proof.step, Direct)
                    and not proof.step.lemmas and proof.solver not in ("z3", "cache", ""))
+    calc_used = {l for l in lemmas if l in calculated} | {
+        n.step.formula for n in nodes
+        if isinstance(n.step, Lemma) and n.step.formula in calculated}
     if root_strong:
         closed_by = ROOT_STRONG
     elif proxy_steps:
         closed_by = PROXY
-    elif any(l in calculated for l in lemmas) or any(
-            isinstance(n.step, Lemma) and n.step.formula in calculated for n in nodes):
+    elif calc_used:
         closed_by = CALCULATED
     elif lemmas:
         closed_by = LEMMAS
@@ -388,9 +390,7 @@ def attribute(proof: ProofNode, lemmas: dict, calculated=frozenset()) -> dict:
         closed_by = Z3_LEAVES
     return {"closed_by": closed_by, "leaf_solvers": leaf_solvers, "lemmas": len(lemmas),
             "proxy_steps": proxy_steps,
-            "calculated_lemmas": len({l for l in lemmas if l in calculated} | {
-                n.step.formula for n in nodes
-                if isinstance(n.step, Lemma) and n.step.formula in calculated}),
+            "calculated_lemmas": len(calc_used),
             "steps": sum(1 for n in nodes if not isinstance(n.step, Direct))}
 
 

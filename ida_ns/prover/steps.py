@@ -642,9 +642,7 @@ def _mutual_induct(goal: Goal, name: str, companions: tuple[Term, ...]) -> tuple
         raise StepError(f"{what}: no companion property")
     if len(companions) > MAX_COMPANIONS:
         raise StepError(f"{what}: {len(companions)} companions (more than {MAX_COMPANIONS})")
-    x, dt = _datatype_var(goal, name, what)
-    if x in goal.fixed and x not in goal.forall_vars:
-        goal = _revert(goal, x)
+    goal, (x,) = _induct_vars(goal, (name,), what)
     table = symbol_table(goal.theory)
     vs, body = split_forall(goal.concl)
     others = tuple(v for v in vs if v != x)

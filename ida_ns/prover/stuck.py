@@ -398,8 +398,11 @@ def calculate(goal: Goal, norm, table):
 
     def emit(parts, penalty=0):
         c = _close(parts, ctors)
-        if c is not None and _shape(c) not in seen and not trivial(c, table):
-            seen.add(_shape(c))
+        if c is None:
+            return None
+        shape = _shape(c)
+        if shape not in seen and not trivial(c, table):
+            seen.add(shape)
             return c, penalty
         return None
 

@@ -113,7 +113,8 @@ def run(cfg: RunConfig) -> list[dict]:
                 _save_state(run_dir, state, phase="distill" if r < cfg.rounds else "done")
             if state.phase == "distill":  # ---------------------------------- DISTILL
                 previous = proxy
-                proxy = distill_round(r, proxy, cfg, run_dir, audit, attested, train)
+                proxy = distill_round(r, proxy, cfg, run_dir, audit, attested, train,
+                                      heldout)
                 state.generation = proxy.path
                 state.round = r + 1
                 _save_state(run_dir, state, phase="amplify")
@@ -617,7 +618,7 @@ def lemma_memory(records, train):
                 ranked.append((0, s[len("lemma "):], base.id))
             if not c.startswith(("fix ", "hyp ")):  # a closed formula standing alone
                 ranked.append((1 if i == 0 else 2, g, base.id))
-    entries, seen = [], set()
+    entries, seen, texts = [], set(), set()
     for prio, text, bid in sorted(ranked, key=lambda x: x[0]):
         if (text, bid) in seen:
             continue
@@ -638,7 +639,8 @@ def lemma_memory(records, train):
         if prio == 2 and _definition_instance(formula, prob.theory):
             continue
         e = LemmaMemory.entry(formula, prob.theory)
-        if e is not None and e["text"] not in {x["text"] for x in entries}:
+        if e is not None and e["text"] not in texts:
+            texts.add(e["text"])
             e["origin"] = ("lemma step", "root goal", "subgoal")[prio]
             e["source"] = bid  # the training problem it was verified on (provenance)
             entries.append(e)
@@ -693,7 +695,7 @@ def _definition_instance(formula, theory) -> bool:
 
 
 def distill_round(r: int, proxy, cfg: RunConfig, run_dir: Path, audit, attested: set,
-                  train=()):
+                  train=(), heldout=()):
     """X_{r+1} from X_r on everything kept so far (this round's records as new pairs, the
     rest replayed in full); an empty training set keeps X_{r+1} = X_r."""
     from .proxy.distill import distill
@@ -735,15 +737,12 @@ def distill_round(r: int, proxy, cfg: RunConfig, run_dir: Path, audit, attested:
         return Proxy.load(target)
     child, m = distill(proxy, new, replay, dcfg, tmp)
     if not cfg.no_verify:  # the lemma memory: lemmas of verified records only
-        child.memory = lemma_memory(_dataset(run_dir, r, attested), train)
-        check_memory_provenance(child.memory, train)
-        if len(child.memory) or child.memory.recall:
-            memory_sha = child.memory.save(tmp)
-            card0 = read_json(tmp / "card.json")
-            card0.update({"lemma_memory_sha256": memory_sha,
-                          "lemma_memory": len(child.memory)})
-            atomic_write_json(tmp / "card.json", card0)
+        child.memory = lemma_memory(records, train)
+        check_memory_provenance(child.memory, train, heldout)
     card = read_json(tmp / "card.json")
+    if not cfg.no_verify and (len(child.memory) or child.memory.recall):
+        card.update({"lemma_memory_sha256": child.memory.save(tmp),
+                     "lemma_memory": len(child.memory)})
     card["verified"] = not cfg.no_verify
     if cfg.no_verify:
         card["note"] = "UNVERIFIED: trained with --no-verify on proofs nobody re-checked"

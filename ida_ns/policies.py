@@ -242,7 +242,7 @@ class ProxyPolicy:
         g, c, names = prompt_parts(goal, canon)
         ranking = self.rank and getattr(self.proxy, "score_batch", None) is not None
         cands = self._cache.pop(key, None)
-        if cands is None and ranking and self.k <= 0:
+        if cands is None and not self._generates():
             cands = []  # k = 0: the proxy only ranks (no text generation)
         if cands is None:
             self.calls += 1
@@ -335,10 +335,16 @@ class ProxyPolicy:
                        for p in have + extra]
         return sorted(keep, key=lambda p: -p.score)
 
+    def _generates(self) -> bool:
+        """Whether the proxy generates text: not when it only ranks (``k = 0`` with a
+        scoring model)."""
+        ranking = self.rank and getattr(self.proxy, "score_batch", None) is not None
+        return not (ranking and self.k <= 0)
+
     def prefetch_children(self, goal: Goal, props: list[Proposal]) -> None:
         """Sample the candidates of every subgoal of ``props`` in one batch (cached)."""
-        if not self.prefetch:
-            return
+        if not self.prefetch or not self._generates():
+            return  # a ranking-only proxy (k = 0) generates no text, here either
         from .prover.steps import StepError, apply_step
 
         todo: dict[str, Goal] = {}

@@ -150,11 +150,6 @@ def _fingerprints(theory) -> dict[str, str]:
     return {n: fp(n, ()) for n in defs}
 
 
-def _sort_words(theory) -> set[str]:
-    out = set(theory.sorts) | {dt.name for dt in theory.all_datatypes()}
-    return out | {"Int", "Bool"}
-
-
 # ------------------------------------------------------------------------- lemma memory
 class LemmaMemory:
     """Closed lemma formulas from verified training traces, with the fingerprints of the

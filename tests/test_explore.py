@@ -241,7 +241,7 @@ def test_prover_proves_rev_rev_with_explored_lemmas():
     p = problem("(forall ((xs list)) (= (rev (rev xs)) xs))")
     with SolverPool("z3", workers=1, timeout_s=1.0) as pool:
         checker = Checker.from_pool(pool)
-        r = prove_problem(p, checker, ProverConfig(budget_s=20, explore=True, stuck_lemmas=0))
+        r = prove_problem(p, checker, ProverConfig(budget_s=60, explore=True, stuck_lemmas=0))
     assert isinstance(r.verdict, Proved), r.verdict
     assert r.conjectures_tried >= 1 and r.lemmas  # it needed a lemma about rev and append
     for lemma in r.lemmas:

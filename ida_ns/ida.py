@@ -78,12 +78,15 @@ def run(cfg: RunConfig) -> list[dict]:
     audit = AuditLog(run_dir / "audit.jsonl")  # first: it repairs a crash's torn tail or head
     attested = _attested(run_dir)  # pair hashes the audit log says were re-checked
     train, heldout, name = _splits(cfg)
+    bank = _bank(cfg, train)
     audit.append("run", {"config": cfg.as_dict(), "sources": name, "train": len(train),
-                         "heldout": len(heldout), "resumed_at": [state.round, state.phase],
+                         "heldout": len(heldout), "bank": len(bank),
+                         "resumed_at": [state.round, state.phase],
                          "round0": "overseer H alone (X_0 untrained)"})
     metrics = [m for m in read_jsonl(run_dir / "metrics.jsonl", missing_ok=True).records]
-    print(f"ida-ns run: {name}: {len(train)} training goals, {len(heldout)} held out; "
-          f"rounds 0..{cfg.rounds}; run directory {run_dir}", flush=True)
+    print(f"ida-ns run: {name}: {len(train)} training goals, {len(heldout)} held out"
+          + (f", lemma bank of {len(bank)}" if bank else "")
+          + f"; rounds 0..{cfg.rounds}; run directory {run_dir}", flush=True)
     other = "cvc5" if cfg.solver == "z3" else "z3"
     with SolverPool(cfg.solver, workers=cfg.workers, timeout_s=cfg.leaf_timeout_s) as pool, \
             SolverPool(other, workers=1, timeout_s=cfg.recheck_timeout_s) as pool2:
@@ -93,13 +96,14 @@ def run(cfg: RunConfig) -> list[dict]:
                                     on_event=lambda kind, data: audit.append(kind, data))
         rechecker = Rechecker({cfg.solver: pool.prove_many, other: pool2.prove_many},
                               cfg.solver, run_dir / "certs", cfg.recheck_timeout_s)
-        proxy = _current_proxy(run_dir, cfg, state, train, audit)
+        proxy = _current_proxy(run_dir, cfg, state, train + bank, audit)
         previous = None
         while state.round <= cfg.rounds:
             r = state.round
             t0 = time.perf_counter()
             if state.phase == "amplify":  # ---------------------------------- AMPLIFY
-                amplify(r, train, proxy, checker, rechecker, cfg, run_dir, audit, attested)
+                amplify(r, train, proxy, checker, rechecker, cfg, run_dir, audit, attested,
+                        bank if r == 0 else ())
                 _save_state(run_dir, state, phase="evaluate")
             if state.phase == "evaluate":  # -------------------------------- EVALUATE
                 row = evaluate(r, train, heldout, proxy, previous, pool.prove_many, rechecker,
@@ -113,8 +117,8 @@ def run(cfg: RunConfig) -> list[dict]:
                 _save_state(run_dir, state, phase="distill" if r < cfg.rounds else "done")
             if state.phase == "distill":  # ---------------------------------- DISTILL
                 previous = proxy
-                proxy = distill_round(r, proxy, cfg, run_dir, audit, attested, train,
-                                      heldout)
+                proxy = distill_round(r, proxy, cfg, run_dir, audit, attested,
+                                      train + bank, heldout)
                 state.generation = proxy.path
                 state.round = r + 1
                 _save_state(run_dir, state, phase="amplify")
@@ -130,9 +134,11 @@ def run(cfg: RunConfig) -> list[dict]:
 
 # ============================================================================== AMPLIFY
 def amplify(r: int, train, proxy, checker, rechecker, cfg: RunConfig, run_dir: Path, audit,
-            attested: set) -> None:
+            attested: set, bank=()) -> None:
     """Search every training goal (and the curriculum of lemmas proved so far) with X_r + H;
-    re-check each proof independently; append one trace per goal to traces.jsonl."""
+    re-check each proof independently; append one trace per goal to traces.jsonl.  ``bank``
+    (round 0 only): the lemma bank's goals, proved once by H alone without exploration
+    (:func:`_bank`); their traces are marked ``"bank": true``."""
     from .prover.proof import LemmaLibrary
     from .prover.prover import ProverConfig, prove_problem
 
@@ -145,7 +151,10 @@ def amplify(r: int, train, proxy, checker, rechecker, cfg: RunConfig, run_dir: P
                         test_trials=150, seed=cfg.seed)
     calibrator = _calibrator(proxy)
     rechecker.cert_dir = run_dir / "certs" / f"round-{r:03d}"
-    goals = list(train) + _curriculum(run_dir, train, r)
+    bank_cfg = replace(pcfg, budget_s=cfg.bank_budget_s, explore=False,
+                       max_nodes=2 * cfg.node_budget)
+    in_bank = {sp.id for sp in bank}
+    goals = list(train) + _curriculum(run_dir, train, r) + list(bank)
     for sp in _progress(goals, f"round {r} amplify"):
         if (r, sp.id) in done:
             continue  # resumed: trace already on disk
@@ -159,15 +168,17 @@ def amplify(r: int, train, proxy, checker, rechecker, cfg: RunConfig, run_dir: P
         vlemmas = verified_lemmas.setdefault(str(sp.theory_path), set())
         lib_before, cache_before = set(library.proofs), set(proved_cache)
         policies: list = []
-        policy = _policy_factory(proxy, cfg, r, calibrator, policies)
+        banked = sp.id in in_bank  # the lemma bank is the machine overseer's, H alone
+        policy = None if banked else _policy_factory(proxy, cfg, r, calibrator, policies)
         prove = prove_problem
-        if getattr(cfg, "overseer", "H") == "human":  # a person's thinking time is not budget
-            from .human import prove_with_human as prove
+        if getattr(cfg, "overseer", "H") == "human" and not banked:
+            from .human import prove_with_human as prove  # thinking time is not budget
         from .report.recorder import SearchRecorder
         from .report.tree import result_tree
 
         with SearchRecorder(checker) as recorder:  # what was tried, for `ida-ns report`
-            result = prove(problem, checker, pcfg, policy=recorder.policy(policy),
+            result = prove(problem, checker, bank_cfg if banked else pcfg,
+                           policy=recorder.policy(policy),
                            library=library, proved_cache=proved_cache,
                            accept_unverified=cfg.no_verify,
                            on_event=recorder.wrap(lambda kind, data: audit.append(kind, data)))
@@ -175,7 +186,7 @@ def amplify(r: int, train, proxy, checker, rechecker, cfg: RunConfig, run_dir: P
                   "stats": result.stats.as_dict() if result.stats else {},
                   "time_s": round(result.time_s, 3), "pairs": [], "proof": None,
                   "hindsight": [], "accepted_but_false": 0,
-                  "curriculum": isinstance(sp, LemmaGoal)}
+                  "curriculum": isinstance(sp, LemmaGoal), "bank": banked}
         if result.proof is not None:
             if cfg.no_verify:  # UNSAFE ablation path: nobody re-checks what is kept
                 from .recheck import unverified_pairs
@@ -192,7 +203,7 @@ def amplify(r: int, train, proxy, checker, rechecker, cfg: RunConfig, run_dir: P
             if kept is not None:
                 record["proof"] = kept.record()
                 record["pairs"] = [list(p) for p in kept.pairs]
-        if not cfg.no_verify and cfg.hindsight:
+        if not cfg.no_verify and cfg.hindsight and not banked:
             record["hindsight"] = _hindsight(sp, problem, result, library, lib_before,
                                              proved_cache, cache_before, vlemmas, rechecker,
                                              cfg.hindsight)
@@ -415,6 +426,8 @@ def evaluate(r: int, train, heldout, proxy, previous, prove_many, rechecker, cfg
         "train_kept": sum(1 for rec in _dataset(run_dir, r, None)
                           if rec["kind"] == "proof" and rec["problem"] in train_ids),
         "train_total": sum(1 for sp in train if sp.label),
+        "bank_solved": sum(1 for t in traces if t.get("bank") and t.get("proof")),
+        "bank_total": sum(1 for t in traces if t.get("bank")),
         "heldout_H": summ.get("H", {}).get("solved", 0),
         "heldout_solved": main.get("solved", 0),  # proxy+H
         "proxy_only_solved": summ.get("proxy", {}).get("solved", 0),
@@ -983,6 +996,24 @@ def _splits(cfg: RunConfig):
         name = f"train {' + '.join(cfg.train)}; held out {' + '.join(cfg.heldout)}"
     train = sorted(train, key=lambda p: (order.get(p.difficulty, 3), p.id))  # curriculum
     return train, heldout, name
+
+
+def _bank(cfg: RunConfig, train) -> list:
+    """The lemma bank: the training sources' goals outside the sampled training goals
+    (``--bank-limit N``: a seeded sample of N), which H proves once, in round 0.  None with
+    ``--no-bank``, ``--spec``, ``--tiny`` or ``--train-limit 0`` (nothing left outside)."""
+    from .sources import load_sources
+
+    if cfg.no_bank or cfg.spec or cfg.tiny or not cfg.train_limit:
+        return []
+    have = {sp.id for sp in train}
+    rest = [p for p in load_sources(cfg.train, 0, cfg.seed) if p.id not in have]
+    if cfg.bank_limit and len(rest) > cfg.bank_limit:
+        import random
+
+        keep = set(random.Random(cfg.seed + 1).sample(range(len(rest)), cfg.bank_limit))
+        rest = [p for i, p in enumerate(rest) if i in keep]
+    return rest
 
 
 def _progress(items, desc: str):

@@ -16,6 +16,16 @@ class RunConfig:
         "help": "held-out sources, never trained on (a whole source, e.g. TIP prod)"})
     train_limit: int = field(default=36, metadata={
         "help": "seeded sample of this many training goals (0 = all of them)"})
+    bank_limit: int = field(default=0, metadata={
+        "help": "lemma bank: in round 0 the overseer H also proves, once, the training "
+                "sources' goals outside the --train-limit sample (no exploration, 2x the node "
+                "budget, --bank-budget seconds each); their re-checked proofs join the "
+                "distillation set, the lemma memory and the recall table.  0 = all of them, "
+                "N = a seeded sample of N"})
+    no_bank: bool = field(default=False, metadata={
+        "help": "ablation: no lemma bank (only the sampled training goals are proved)"})
+    bank_budget_s: float = field(default=1.5, metadata={
+        "help": "wall seconds per lemma-bank goal"})
     heldout_limit: int = field(default=10, metadata={
         "help": "seeded sample of this many held-out goals (0 = all of them)"})
     spec: str = field(default="", metadata={
@@ -101,7 +111,8 @@ class RunConfig:
 
 
 # Integer settings that may be 0 (everything else numeric must be positive; seed is free).
-_MAY_BE_ZERO = frozenset({"rounds", "human_budget", "hindsight", "train_limit", "heldout_limit"})
+_MAY_BE_ZERO = frozenset({"rounds", "human_budget", "hindsight", "train_limit", "heldout_limit",
+                          "bank_limit"})
 _FREE = frozenset({"seed"})
 
 

@@ -194,6 +194,20 @@ def expected_calibration_error(data, bins: int = 10) -> float | None:
     return round(err / len(data), 4)
 
 
+def _alpha_key(theory, formula) -> str | None:
+    """A closed formula's text up to the names of its bound variables (twins offered under
+    other variable names are one lemma)."""
+    if formula is None:
+        return None
+    from .logic.printer import print_term
+    from .proxy.canon import canonical_names, rename_tokens
+
+    try:
+        return rename_tokens(print_term(formula), canonical_names(Goal(theory, formula)))
+    except Exception:  # noqa: BLE001 - a formula that does not print is no twin of another
+        return None
+
+
 class ProxyPolicy:
     """The proxy alone (no overseer): its k sampled candidates, best score first.
 
@@ -280,16 +294,21 @@ class ProxyPolicy:
                     continue
                 recalled.append(text)
             pool = recalled + pool
+        mem: list[str] = []  # memory lemmas, one per formula up to bound-variable names
         if memory is not None:
-            known = {goal.concl, *goal.hyps}
+            known = {_alpha_key(goal.theory, t) for t in (goal.concl, *goal.hyps)}
             for t in memory.candidates(goal):  # only lemmas that are steps of this goal
                 try:
                     step = parse_step(t, goal)
                 except (IdaNsError, RecursionError):
                     continue
-                if getattr(step, "formula", None) not in known:  # not the goal or a hyp
-                    pool.append(t)
+                key = _alpha_key(goal.theory, getattr(step, "formula", None))
+                if key is not None and key not in known:  # not the goal, a hyp, or a twin
+                    known.add(key)
+                    mem.append(t)
         pool = [t for t in dict.fromkeys(pool) if t and not (self.drop_direct and t == "direct")]
+        mem = [t for t in mem if t not in pool and not (self.drop_direct and t == "direct")]
+        pool += mem
         if not pool:
             return []
         steps = [rename_tokens(t, names) for t in pool]
@@ -297,6 +316,8 @@ class ProxyPolicy:
             lps = self.proxy.score_steps(g, c, steps)
         else:
             lps = self.proxy.score_batch([(g, c, t) for t in steps])
+        if mem:
+            lps = self._lemma_kind(g, c, pool, lps, set(mem))
         ok = [(t, lp) for t, lp in zip(pool, lps)
               if isinstance(lp, (int, float)) and math.isfinite(lp) or t in recalled]
         if not ok:
@@ -309,6 +330,35 @@ class ProxyPolicy:
         top = max(lp for _, lp in ok)
         z = top + math.log(sum(math.exp(lp - top) for _, lp in ok))
         return [Candidate(t, lp - z, 1) for t, lp in ok]
+
+    def _lemma_kind(self, g: str, c: str, pool: list, lps: list, mem: set) -> list:
+        """Memory lemmas scored in two levels: the model's probability that its step here is
+        a lemma at all (its first token, :meth:`Proxy.first_token_logprob`), times its
+        preference among the memory's lemmas (their likelihoods renormalised over the
+        group).  Spelled in dozens of tokens, a lemma's whole-text likelihood is otherwise
+        far below ``induct v0``'s whatever the model learned about when lemmas are used."""
+        first = getattr(self.proxy, "first_token_logprob", None)
+        if first is None:
+            return lps
+        kind = first(g, c, "lemma")
+        if not math.isfinite(kind):
+            return lps
+        p_lemma = min(max(math.exp(kind), 1e-6), 1.0 - 1e-6)
+
+        def lse(xs):
+            xs = [x for x in xs if math.isfinite(x)]
+            if not xs:
+                return None
+            m = max(xs)
+            return m + math.log(sum(math.exp(x - m) for x in xs))
+
+        rest = lse([lp for t, lp in zip(pool, lps) if t not in mem])
+        group = lse([lp for t, lp in zip(pool, lps) if t in mem])
+        if rest is None or group is None:
+            return lps
+        shift = math.log(p_lemma / (1.0 - p_lemma)) + rest - group
+        return [lp + shift if t in mem and math.isfinite(lp) else lp
+                for t, lp in zip(pool, lps)]
 
     def _select(self, ranked: list[Proposal]) -> list[Proposal]:
         """The ``max_proposals`` best parsed candidates; up to ``lemma_slots`` of them are the

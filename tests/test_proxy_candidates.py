@@ -187,7 +187,7 @@ def test_ranking_policy_proposes_legal_steps_in_the_goals_names():
     lemma = "(forall ((a list)) (= (rev (rev a)) a))"
     # a tokenizer that knows these texts (short sequences: the untrained greedy step is cut
     # at max_new_tokens, and the lemma must fit in it to be scored)
-    g = theory_goal("(forall ((xs list)) (= (rev (rev xs)) xs))")
+    g = theory_goal("(forall ((xs list)) (= (rev (rev (rev (rev xs)))) xs))")
     proxy = Proxy.new(ProxyConfig(n_layer=1, n_embd=32, n_head=2, vocab_size=400,
                                   max_new_tokens=24, n_positions=160),
                       [goal_prompt(g)[0], "induct v0",
@@ -198,6 +198,9 @@ def test_ranking_policy_proposes_legal_steps_in_the_goals_names():
     texts = [c.text for c in cands]
     assert {"induct xs", "cases xs"} <= set(texts)
     assert "lemma " + lemma in texts
+    # the goal itself (up to its variables' names) is never offered as its own lemma
+    same = theory_goal("(forall ((ys list)) (= (rev (rev ys)) ys))")
+    assert not any(c.text.startswith("lemma") for c in pol.candidates(same))
     assert not any("v0" in t for t in texts if t in ("induct v0", "cases v0"))
     assert sum(math.exp(c.logprob) for c in cands) == pytest.approx(1.0, abs=1e-6)
     props = pol.propose(g, 0)

@@ -1,7 +1,7 @@
 """Canonical names in the proxy's text (no torch; pure text over printed terms).
 
-The proxy reads and writes goals with the goal's own variables renamed ``v0, v1, ...`` (fixed
-variables first, then the conclusion's outer quantified ones, in order), so what it learned on
+The proxy reads and writes goals with the goal's own variables renamed ``v0, v1, ...`` (the
+conclusion's outer quantified ones, in the overseer's induction order, then the fixed ones), so what it learned on
 ``(forall ((xs list)) ...)`` with ``induct xs`` transfers to ``(forall ((x list)) ...)`` and
 ``induct x``: both read ``induct v0``.  Definitions in the prompt keep their own names (they
 are part of what a symbol means).  Renaming is token-wise (an SMT-LIB symbol between
@@ -78,7 +78,7 @@ def variable_names(goal) -> dict[str, str]:
     from ..logic.ast import all_var_names
 
     names: list[str] = []
-    for v in (*goal.fixed, *goal.forall_vars):
+    for v in (*_forall_order(goal), *goal.fixed):
         if v.name not in names:
             names.append(v.name)
     taken = _theory_names(goal.theory) | (all_var_names(goal.concl) - set(names))
@@ -91,6 +91,22 @@ def variable_names(goal) -> dict[str, str]:
         out[n] = f"v{i}"
         i += 1
     return out
+
+
+def _forall_order(goal) -> list:
+    """The conclusion's quantified variables, the overseer's induction order first (datatype
+    variables by how often a recursive function matches on them,
+    :func:`ida_ns.prover.overseer.induction_order`), then the others in order.  ``v0`` is
+    then the variable H would induct on first: what the proxy learns about ``induct v0``
+    carries that analysis, and where it learns otherwise it says so by naming another."""
+    fa = list(goal.forall_vars)
+    try:
+        from ..prover.overseer import induction_order
+
+        first = induction_order(goal)
+    except Exception:  # noqa: BLE001 - a goal H cannot analyse keeps the written order
+        first = []
+    return first + [v for v in fa if v not in first]
 
 
 def _theory_names(theory) -> set[str]:

@@ -359,6 +359,20 @@ class Proxy:
         return out
 
     @torch.inference_mode()
+    def first_token_logprob(self, goal_text: str, context_text: str, word: str) -> float:
+        """``log p(first token of word | goal, context)``: the model's probability that its
+        step *starts* with ``word`` (``lemma``: that it applies a lemma at all, whichever).
+        ``-inf`` for an empty word."""
+        ids = self._ids(word)
+        if not ids:
+            return -math.inf
+        prompt = self.encode_prompt(goal_text, context_text)
+        dev = self.device
+        with cpu_threads(self.cpu_threads if dev.type == "cpu" else 0):
+            logits = self.model(input_ids=torch.tensor([prompt], device=dev)).logits
+        return float(torch.log_softmax(logits[0, -1].float(), dim=-1)[ids[0]])
+
+    @torch.inference_mode()
     def score_steps(self, goal_text: str, context_text: str, steps: Sequence[str]
                     ) -> list[float]:
         """``log p(step, <eos> | goal, context)`` for many steps of one prompt: the prompt is

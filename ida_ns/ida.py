@@ -734,7 +734,7 @@ def distill_round(r: int, proxy, cfg: RunConfig, run_dir: Path, audit, attested:
                               "records": shas, "sha256": pairs_sha256(pairs)})
     tmp = target.with_name(target.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
-    dcfg = _distill_config(cfg)
+    dcfg = _distill_config(cfg, r)
     if not pairs:
         print(f"round {r}: no verified pairs kept; X_{r + 1} = X_{r}", flush=True)
         shutil.copytree(proxy.path, tmp)
@@ -790,10 +790,16 @@ def _fit_calibration(run_dir: Path, r: int) -> dict:
     return Calibrator.fit(data).to_dict()
 
 
-def _distill_config(cfg: RunConfig):
+# Epochs of a round after the first: X_r already fitted the replayed pairs, so continued
+# training takes fewer passes (the new pairs are few; the round-0 model learned from scratch).
+CONTINUE_EPOCHS = 4
+
+
+def _distill_config(cfg: RunConfig, r: int = 0):
     from .proxy.config import DistillConfig
 
-    return DistillConfig(epochs=cfg.epochs if not cfg.tiny else min(cfg.epochs, 3),
+    epochs = cfg.epochs if r == 0 else min(cfg.epochs, CONTINUE_EPOCHS)
+    return DistillConfig(epochs=epochs if not cfg.tiny else min(epochs, 3),
                          seed=cfg.seed, num_threads=1, replay_ratio=None)
 
 

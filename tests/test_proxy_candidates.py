@@ -207,3 +207,73 @@ def test_ranking_policy_proposes_legal_steps_in_the_goals_names():
     good = [p for p in props if p.step is not None]
     assert 1 <= len(good) <= pol.max_proposals
     assert pol.log and 0.0 < pol.log[-1][2] <= 1.0
+
+
+class _KindProxy:
+    """Scores texts by a fixed table; ``first_token_logprob`` says how likely a lemma is."""
+
+    canonical_names = True
+
+    def __init__(self, memory, p_lemma: float | None):
+        self.memory = memory
+        self.p_lemma = p_lemma
+
+    def score_batch(self, items):
+        # whole-text likelihood: a lemma (dozens of tokens) far below a two-token step
+        return [-25.0 - 0.01 * len(s) if s.startswith("lemma") else -0.5 for _, _, s in items]
+
+    def propose(self, goal_text, context_text, k=None, seed=0):
+        return []
+
+
+def _lemma_mass(cands) -> float:
+    return sum(math.exp(c.logprob) for c in cands if c.text.startswith("lemma"))
+
+
+@pytest.mark.parametrize("p_lemma", [0.05, 0.3, 0.8])
+def test_memory_lemmas_get_the_models_probability_of_a_lemma_as_a_group(p_lemma):
+    """A lemma's whole-text likelihood is tiny next to ``induct v0``'s whatever the model
+    learned; scored in two levels, the memory's lemmas together get the model's probability
+    that its step here starts with ``lemma``, and keep their order among themselves."""
+    from ida_ns.policies import ProxyPolicy
+
+    mem = LemmaMemory([LemmaMemory.entry(theory_goal(t).concl, theory_goal(t).theory) for t in (
+        "(forall ((a list)) (= (rev (rev a)) a))",
+        "(forall ((a list) (b list)) (= (len (++ a b)) (len (++ b a))))")])
+    g = theory_goal("(forall ((xs list) (ys list)) (= (rev (rev (++ xs ys))) (++ xs ys)))")
+    proxy = _KindProxy(mem, p_lemma)
+    proxy.first_token_logprob = lambda goal, ctx, word: math.log(proxy.p_lemma)
+    cands = ProxyPolicy(proxy, k=0).candidates(g)
+    lemmas = [c for c in cands if c.text.startswith("lemma")]
+    assert len(lemmas) == 2
+    assert _lemma_mass(cands) == pytest.approx(p_lemma, abs=1e-6)
+    assert lemmas[0].logprob > lemmas[1].logprob  # the shorter one, as the model scored them
+    # a proxy that cannot say how likely a lemma is keeps the whole-text likelihoods
+    del proxy.first_token_logprob
+    plain = ProxyPolicy(proxy, k=0).candidates(g)
+    assert _lemma_mass(plain) < 1e-8
+
+
+def test_memory_twins_under_other_bound_names_are_offered_once():
+    from ida_ns.policies import ProxyPolicy
+
+    texts = ("(forall ((a list)) (= (rev (rev a)) a))", "(forall ((q list)) (= (rev (rev q)) q))")
+    mem = LemmaMemory([LemmaMemory.entry(theory_goal(t).concl, theory_goal(t).theory)
+                       for t in texts])
+    assert len(mem.entries) == 2
+    g = theory_goal("(forall ((xs list) (ys list)) (= (rev (rev (++ xs ys))) (++ xs ys)))")
+    cands = ProxyPolicy(_KindProxy(mem, None), k=0).candidates(g)
+    assert sum(1 for c in cands if c.text.startswith("lemma")) == 1
+
+
+def test_canonical_v0_is_the_variable_the_overseer_inducts_on_first():
+    """Written order (ys, xs) but ``++`` recurses on its first argument: xs reads v0."""
+    from ida_ns.prover.overseer import induction_order
+
+    g = theory_goal("(forall ((ys list) (xs list)) (= (len (++ xs ys)) (S (len xs))))")
+    names = canonical_names(g)
+    first = induction_order(g)[0].name
+    assert first == "xs" and names["xs"] == "v0" and names["ys"] == "v1"
+    step = canonical_step(g, f"induct {first}")
+    assert step == "induct v0"
+    assert rename_tokens(step, inverse(names)) == f"induct {first}"

@@ -1,6 +1,9 @@
 """The IDA loop, top to bottom: amplify, re-check, evaluate, distill (expert iteration).
 
     X_0 = a fresh (untrained) proxy, or a local HF causal LM (--proxy DIR)
+    LEMMA BANK (round 0, once): the training sources' goals outside the sampled training goals
+              are proved by H alone (no exploration, 2x the node budget, 1 s each); their
+              re-checked proofs are distilled and fill the lemma memory and recall table
     for round r = 0 .. R:
         AMPLIFY   EVERY training goal is searched again (expert iteration), with theory
                   exploration: round 0 by the overseer H alone (X_0 is untrained, so round 0 is
@@ -13,7 +16,8 @@
         EVALUATE  held-out goals (a whole source never trained on) at a fixed node budget,
                   H alone / X_r with H / X_r alone, cold verdict caches; KPIs -> metrics.jsonl
         DISTILL   (r < R) X_{r+1} = X_r trained on everything kept: the cheapest verified proof
-                  per goal over all rounds, plus every verified hindsight pair.  An empty
+                  per goal over all rounds (lemma bank included), plus every verified
+                  hindsight pair (round 0 from scratch; later rounds continue X_r briefly).  An empty
                   training set keeps X_{r+1} = X_r (logged and audited); the loop never dies.
 
 Distillation accepts only :class:`ida_ns.recheck.VerifiedPairs`; ``--no-verify`` is the

@@ -282,6 +282,10 @@ class ProxyPolicy:
         pool = [x.text for x in sampled] + grammar_steps(goal)
         memory = getattr(self.proxy, "memory", None)
         recalled = []
+        # the goal and its hypotheses up to bound names: a lemma restating one of them (a
+        # twin a training proof once took from its library) is no step here
+        known = {_alpha_key(goal.theory, t) for t in (goal.concl, *goal.hyps)} \
+            if memory is not None else set()
         if memory is not None and getattr(memory, "recall", None):
             from .proxy.canon import inverse
 
@@ -289,14 +293,16 @@ class ProxyPolicy:
             for t in memory.recalled(g, c):  # steps verified proofs applied to this goal
                 text = rename_tokens(t, inv)
                 try:
-                    parse_step(text, goal)
+                    step = parse_step(text, goal)
                 except (IdaNsError, RecursionError):
+                    continue
+                key = _alpha_key(goal.theory, getattr(step, "formula", None))
+                if key is not None and key in known:
                     continue
                 recalled.append(text)
             pool = recalled + pool
         mem: list[str] = []  # memory lemmas, one per formula up to bound-variable names
         if memory is not None:
-            known = {_alpha_key(goal.theory, t) for t in (goal.concl, *goal.hyps)}
             for t in memory.candidates(goal):  # only lemmas that are steps of this goal
                 try:
                     step = parse_step(t, goal)

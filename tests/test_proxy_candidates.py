@@ -277,3 +277,17 @@ def test_canonical_v0_is_the_variable_the_overseer_inducts_on_first():
     step = canonical_step(g, f"induct {first}")
     assert step == "induct v0"
     assert rename_tokens(step, inverse(names)) == f"induct {first}"
+
+
+def test_a_recalled_lemma_restating_the_goal_is_not_replayed():
+    """A training proof that took the goal's own twin from its library recorded it as a
+    step; replayed here it would only make the goal its own subgoal."""
+    from ida_ns.policies import ProxyPolicy
+    from ida_ns.proxy.candidates import recall_key
+
+    g = theory_goal("(forall ((xs list)) (= (rev (rev xs)) xs))")
+    twin = canonical_step(g, "lemma (forall ((q list)) (= (rev (rev q)) q))")
+    mem = LemmaMemory([], {recall_key(*goal_prompt(g)): [twin, "induct v0"]})
+    texts = [c.text for c in ProxyPolicy(_KindProxy(mem, 0.5), k=0).candidates(g)]
+    assert "induct xs" in texts
+    assert not any(t.startswith("lemma") for t in texts)

@@ -17,8 +17,9 @@
                   H alone / X_r with H / X_r alone, cold verdict caches; KPIs -> metrics.jsonl
         DISTILL   (r < R) X_{r+1} = X_r trained on everything kept: the cheapest verified proof
                   per goal over all rounds (lemma bank included), plus every verified
-                  hindsight pair (round 0 from scratch; later rounds continue X_r briefly).  An empty
-                  training set keeps X_{r+1} = X_r (logged and audited); the loop never dies.
+                  hindsight pair (round 0 from scratch; later rounds continue X_r briefly).
+                  An empty training set keeps X_{r+1} = X_r (logged and audited); the loop
+                  never dies.
 
 Distillation accepts only :class:`ida_ns.recheck.VerifiedPairs`; ``--no-verify`` is the
 separately named unsafe path (:func:`ida_ns.recheck.unverified_pairs`) and marks the generation

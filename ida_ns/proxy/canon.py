@@ -6,8 +6,9 @@ so what it learned on ``(forall ((xs list)) ...)`` with ``induct xs`` transfers 
 ``(forall ((x list)) ...)`` and ``induct x``: both read ``induct v0``.  Definitions in the
 prompt keep their own names (they are part of what a symbol means).  Renaming is token-wise
 (an SMT-LIB symbol between parentheses and whitespace, ``|quoted|`` symbols whole) and
-one-pass, so it is a bijection on the names it maps; the reverse map turns a canonical step back into the goal's names, and the
-result is still only data for :func:`ida_ns.prover.steps.parse_step`.
+one-pass, so it is a bijection on the names it maps; the reverse map turns a canonical step
+back into the goal's names, and the result is still only data for
+:func:`ida_ns.prover.steps.parse_step`.
 
 **Functions are named by what they compute.**  Every defined function whose definition
 fingerprint (:func:`ida_ns.proxy.candidates._fingerprints`: body with parameters, bound names

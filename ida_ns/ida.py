@@ -2,7 +2,7 @@
 
     X_0 = a fresh (untrained) proxy, or a local HF causal LM (--proxy DIR)
     LEMMA BANK (round 0, once): the training sources' goals outside the sampled training goals
-              are proved by H alone (no exploration, 2x the node budget, 1 s each); their
+              are proved by H alone (no exploration, 2x the node budget, 0.75 s each); their
               re-checked proofs are distilled and fill the lemma memory and recall table
     for round r = 0 .. R:
         AMPLIFY   EVERY training goal is searched again (expert iteration), with theory

@@ -24,7 +24,7 @@ class RunConfig:
                 "N = a seeded sample of N"})
     no_bank: bool = field(default=False, metadata={
         "help": "ablation: no lemma bank (only the sampled training goals are proved)"})
-    bank_budget_s: float = field(default=1.0, metadata={
+    bank_budget_s: float = field(default=0.75, metadata={
         "help": "wall seconds per lemma-bank goal"})
     heldout_limit: int = field(default=10, metadata={
         "help": "seeded sample of this many held-out goals (0 = all of them)"})
@@ -63,7 +63,7 @@ class RunConfig:
     ensemble: int = field(default=1, metadata={
         "help": "distilled members per generation; >1 adds disagreement as a confidence "
                 "signal"})
-    epochs: int = field(default=16, metadata={
+    epochs: int = field(default=12, metadata={
         "help": "distillation epochs of round 0 (later rounds continue X_r for at most 4)"})
     seed: int = field(default=0, metadata={"help": "random seed"})
     overseer: str = field(default="H", metadata={

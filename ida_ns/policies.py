@@ -279,7 +279,10 @@ class ProxyPolicy:
         from .proxy.candidates import grammar_steps
         from .proxy.canon import rename_tokens
 
-        pool = [x.text for x in sampled] + grammar_steps(goal)
+        # "direct" is a candidate only where it is not already tried on every goal: in the
+        # --no-verify ablation (drop_direct False) the proxy's "direct" is its own word
+        pool = [x.text for x in sampled] + ([] if self.drop_direct else ["direct"]) \
+            + grammar_steps(goal)
         memory = getattr(self.proxy, "memory", None)
         recalled = []
         # the goal and its hypotheses up to bound names: a lemma restating one of them (a

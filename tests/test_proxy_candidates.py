@@ -291,3 +291,16 @@ def test_a_recalled_lemma_restating_the_goal_is_not_replayed():
     texts = [c.text for c in ProxyPolicy(_KindProxy(mem, 0.5), k=0).candidates(g)]
     assert "induct xs" in texts
     assert not any(t.startswith("lemma") for t in texts)
+
+
+def test_a_ranking_proxy_may_say_direct_only_where_the_search_does_not_try_it():
+    """With the gate on, Direct is tried on every goal anyway: never a candidate.  In the
+    --no-verify ablation (drop_direct off) "direct" is ranked with the rest: the proxy's own
+    word, which is what that ablation measures."""
+    from ida_ns.policies import ProxyPolicy
+
+    g = theory_goal("(forall ((xs list)) (= (rev (rev xs)) xs))")
+    proxy = _KindProxy(LemmaMemory([]), None)
+    gated = [c.text for c in ProxyPolicy(proxy, k=0).candidates(g)]
+    unsafe = [c.text for c in ProxyPolicy(proxy, k=0, drop_direct=False).candidates(g)]
+    assert "direct" not in gated and "direct" in unsafe

@@ -47,47 +47,38 @@ def main() -> None:
         if args.timeline:
             print(f"{time.perf_counter() - t0[0]:7.2f} {text[:200]}")
 
-    close_leaves = Checker.close_leaves
+    def trace(owner, attr: str, label: str, before=None, after=None, count=None) -> None:
+        """Replace ``owner.attr`` by a wrapper that adds its time (and ``count(args, out)``
+        calls, 1 by default) to ``label``; ``before``/``after`` print timeline lines."""
+        inner = getattr(owner, attr)
 
-    def traced_leaves(self, items, timeout=None):
-        t = time.perf_counter()
-        out = close_leaves(self, items, timeout)
-        add("z3 leaves", time.perf_counter() - t, len(items))
-        for (g, _), v in zip(items, out):
+        def wrapped(self, *a, **kw):
+            if before is not None:
+                before(self, *a)
+            t = time.perf_counter()
+            out = inner(self, *a, **kw)
+            add(label, time.perf_counter() - t, count(a, out) if count else 1)
+            if after is not None:
+                after(self, a, out)
+            return out
+
+        setattr(owner, attr, wrapped)
+
+    def leaves_done(self, a, out):
+        for (g, _), v in zip(a[0], out):
             say(f"z3 {v.status:8} {S._brief(g, 150)}")
-        return out
 
-    strong_close = S.StrongLeaves.close
-
-    def traced_strong(self, checker, goal, lemmas, end):
-        t = time.perf_counter()
-        v = strong_close(self, checker, goal, lemmas, end)
-        add("strong leaves", time.perf_counter() - t)
-        say(f"cvc5-ind {getattr(v, 'status', 'skipped'):8} {S._brief(goal, 150)}")
-        return v
-
-    run = S.Search.run
-
-    def traced_run(self, goal):
-        t = time.perf_counter()
-        say(f"search start ({self.budget.wall_s:.1f} s) {S._brief(goal, 150)}")
-        r = run(self, goal)
-        add("searches", time.perf_counter() - t)
-        say(f"search end: {'proved' if r.proved else r.reason}, {r.stats.expanded} expanded")
-        return r
-
-    calc = K.StuckLemmas.__call__
-
-    def traced_calc(self, goal):
-        t = time.perf_counter()
-        out = calc(self, goal)
-        add("calculating lemmas", time.perf_counter() - t)
-        return out
-
-    Checker.close_leaves = traced_leaves
-    S.StrongLeaves.close = traced_strong
-    S.Search.run = traced_run
-    K.StuckLemmas.__call__ = traced_calc
+    trace(Checker, "close_leaves", "z3 leaves", after=leaves_done,
+          count=lambda a, out: len(a[0]))
+    trace(S.StrongLeaves, "close", "strong leaves",
+          after=lambda self, a, v: say(f"cvc5-ind {getattr(v, 'status', 'skipped'):8} "
+                                       f"{S._brief(a[1], 150)}"))
+    trace(S.Search, "run", "searches",
+          before=lambda self, goal: say(f"search start ({self.budget.wall_s:.1f} s) "
+                                        f"{S._brief(goal, 150)}"),
+          after=lambda self, a, r: say(f"search end: {'proved' if r.proved else r.reason}, "
+                                       f"{r.stats.expanded} expanded"))
+    trace(K.StuckLemmas, "__call__", "calculating lemmas")
     with ExitStack() as stack:
         z3, strong = _start_pools(stack, ("z3", 1, args.budget), ("cvc5-ind", 1, args.budget))
         checker = Checker.from_pool(z3, leaf_timeout_s=0.25)

@@ -194,6 +194,15 @@ def expected_calibration_error(data, bins: int = 10) -> float | None:
     return round(err / len(data), 4)
 
 
+def _logsumexp(xs) -> float | None:
+    """``log(sum(exp(x)))`` over the finite ``xs`` (None when there is none)."""
+    xs = [x for x in xs if math.isfinite(x)]
+    if not xs:
+        return None
+    m = max(xs)
+    return m + math.log(sum(math.exp(x - m) for x in xs))
+
+
 def _alpha_key(theory, formula) -> str | None:
     """A closed formula's text up to the names of its bound variables (twins offered under
     other variable names are one lemma)."""
@@ -316,7 +325,7 @@ class ProxyPolicy:
                     known.add(key)
                     mem.append(t)
         pool = [t for t in dict.fromkeys(pool) if t and not (self.drop_direct and t == "direct")]
-        mem = [t for t in mem if t not in pool and not (self.drop_direct and t == "direct")]
+        mem = [t for t in mem if t not in pool]  # lemma texts only: never "direct"
         pool += mem
         if not pool:
             return []
@@ -336,8 +345,7 @@ class ProxyPolicy:
             best = max(finite, default=0.0)
             ok = [(t, best + RECALL_BOOST - i if t in recalled else lp)
                   for i, (t, lp) in enumerate(ok)]
-        top = max(lp for _, lp in ok)
-        z = top + math.log(sum(math.exp(lp - top) for _, lp in ok))
+        z = _logsumexp([lp for _, lp in ok])
         return [Candidate(t, lp - z, 1) for t, lp in ok]
 
     def _lemma_kind(self, g: str, c: str, pool: list, lps: list, mem: set) -> list:
@@ -353,16 +361,8 @@ class ProxyPolicy:
         if not math.isfinite(kind):
             return lps
         p_lemma = min(max(math.exp(kind), 1e-6), 1.0 - 1e-6)
-
-        def lse(xs):
-            xs = [x for x in xs if math.isfinite(x)]
-            if not xs:
-                return None
-            m = max(xs)
-            return m + math.log(sum(math.exp(x - m) for x in xs))
-
-        rest = lse([lp for t, lp in zip(pool, lps) if t not in mem])
-        group = lse([lp for t, lp in zip(pool, lps) if t in mem])
+        rest = _logsumexp([lp for t, lp in zip(pool, lps) if t not in mem])
+        group = _logsumexp([lp for t, lp in zip(pool, lps) if t in mem])
         if rest is None or group is None:
             return lps
         shift = math.log(p_lemma / (1.0 - p_lemma)) + rest - group

@@ -1013,18 +1013,13 @@ def _bank(cfg: RunConfig, train) -> list:
     """The lemma bank: the training sources' goals outside the sampled training goals
     (``--bank-limit N``: a seeded sample of N), which H proves once, in round 0.  None with
     ``--no-bank``, ``--spec``, ``--tiny`` or ``--train-limit 0`` (nothing left outside)."""
-    from .sources import load_sources
+    from .sources import load_sources, seeded_sample
 
     if cfg.no_bank or cfg.spec or cfg.tiny or not cfg.train_limit:
         return []
     have = {sp.id for sp in train}
     rest = [p for p in load_sources(cfg.train, 0, cfg.seed) if p.id not in have]
-    if cfg.bank_limit and len(rest) > cfg.bank_limit:
-        import random
-
-        keep = set(random.Random(cfg.seed + 1).sample(range(len(rest)), cfg.bank_limit))
-        rest = [p for i, p in enumerate(rest) if i in keep]
-    return rest
+    return seeded_sample(rest, cfg.bank_limit, cfg.seed + 1)
 
 
 def _progress(items, desc: str):

@@ -106,7 +106,13 @@ def load_sources(names, limit: int = 0, seed: int = 0) -> list:
             if p.id not in seen:
                 seen.add(p.id)
                 out.append(p)
-    if limit and len(out) > limit:
-        keep = set(random.Random(seed).sample(range(len(out)), limit))
-        out = [p for i, p in enumerate(out) if i in keep]
-    return out
+    return seeded_sample(out, limit, seed)
+
+
+def seeded_sample(items: list, limit: int, seed: int) -> list:
+    """``limit`` of ``items`` drawn with ``seed``, in their order (all of them when
+    ``limit`` is 0 or not smaller)."""
+    if limit and len(items) > limit:
+        keep = set(random.Random(seed).sample(range(len(items)), limit))
+        return [p for i, p in enumerate(items) if i in keep]
+    return items

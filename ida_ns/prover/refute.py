@@ -29,6 +29,7 @@ def recheck_refutation(goal: Goal, verdict: Refuted) -> tuple[bool, str]:
     from ..errors import IdaNsError
     from ..logic.evaluate import Evaluator
     from ..logic.parser import parse_term
+    from .render import _short
 
     sk = skolemize(goal.query())
     given = dict(verdict.counterexample)
@@ -44,16 +45,12 @@ def recheck_refutation(goal: Goal, verdict: Refuted) -> tuple[bool, str]:
             env[var] = ev.eval(value_term, {})
         except (IdaNsError, RecursionError, ValueError) as e:
             return False, f"value of {name} not re-checked ({type(e).__name__}: " \
-                          f"{_abbrev(str(e))})"
+                          f"{_short(str(e), 160)})"
     claim = and_(*goal.hyps, not_(sk.body)) if goal.hyps else not_(sk.body)
     try:
         holds = ev.eval(claim, env)
     except (IdaNsError, RecursionError, ValueError) as e:
-        return False, f"evaluation undetermined ({type(e).__name__}: {_abbrev(str(e))})"
+        return False, f"evaluation undetermined ({type(e).__name__}: {_short(str(e), 160)})"
     if holds is not True:
         return False, "the goal holds at the solver's counter-model"
     return True, ""
-
-
-def _abbrev(s: str, n: int = 160) -> str:
-    return s if len(s) <= n else s[: n - 3] + "..."

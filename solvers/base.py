@@ -17,9 +17,10 @@
 * ``Unknown(reason)`` otherwise: timeout, solver gave up, sat without a validated model.
 
 The z3 backend translates a theory once and keeps it (see :class:`TheoryCache`); per query it
-pushes a scope, asserts, checks, pops.  The cvc5 backend translates afresh per query (about
-2 ms), because a cvc5 solver keeps state across push/pop that changes later answers.  A
-backend instance is not thread-safe.
+pushes a scope, asserts, checks, pops.  Since a context's history changes z3's answers, a used
+context gets most of a query's time and a fresh translation the rest when it gives no answer.
+The cvc5 backend translates afresh per query (about 2 ms), because a cvc5 solver keeps state
+across push/pop that changes later answers.  A backend instance is not thread-safe.
 """
 
 from __future__ import annotations
@@ -260,8 +261,14 @@ class TheoryCache(Generic[C]):
         if hit is not None:
             self.entries.move_to_end(key)
             return hit
+        return self.rebuild(theory, higher_order)
+
+    def rebuild(self, theory: Theory, higher_order: bool = False) -> C:
+        """Translate ``theory`` afresh; the new translation replaces any cached one."""
+        key = (theory_hash(theory), higher_order)
         ctx = self.build(theory, higher_order)
         self.entries[key] = ctx
+        self.entries.move_to_end(key)
         while len(self.entries) > self.size:
             self.entries.popitem(last=False)
         return ctx

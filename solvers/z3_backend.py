@@ -4,7 +4,8 @@ Datatype groups go through ``z3.CreateDatatypes`` (mutual recursion), recursive 
 through ``RecFunction``/``RecAddDefinition``, non-recursive definitions are inlined (like
 SMT-LIB ``define-fun`` macros), function sorts ``(=> a b)`` become arrays (``Lambda``,
 ``Select``).  Each theory lives in its own ``z3.Context`` (so two theories may both define a
-``Nat``) with one solver; a query is a push/check/pop on it.
+``Nat``) with one solver; a query is a push/check/pop on it (or a fresh solver per query, the
+default), retried in a fresh translation when the used one gives no answer.
 
 Any symbol name is accepted through the API: ``++``, ``&&``, a sort named ``Seq``.
 
@@ -17,6 +18,8 @@ through :func:`~solvers.translate.solver_name` (no NUL truncation, no surrogates
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
 from typing import Any
 
 import z3
@@ -79,6 +82,7 @@ class Z3Theory(Lowering):
         self.solver = self._new_solver()
         self._stack: list[z3.Solver] = []
         self._model: z3.ModelRef | None = None
+        self.answered = 0  # queries this context has answered (its history)
 
     # ---- declarations ----------------------------------------------------------------------
     def sort(self, s: Sort) -> z3.SortRef:
@@ -297,9 +301,32 @@ class Z3Backend:
         self.cache: TheoryCache[Z3Theory] = TheoryCache(
             lambda th, _ho: Z3Theory(th, incremental), cache_size)
 
+    # A context's history changes its answers too: z3 orders terms by creation, so after
+    # other queries on the theory an easy query (6 ms in a fresh context) can time out, one
+    # history in ten for a len-of-delete leaf of the gate.  A context with history therefore
+    # gets this share of the time; on no answer a fresh translation (a few ms) gets the rest
+    # and takes the cached context's place.  A fresh context's answer depends on the query, not
+    # on the queries before it.
+    USED_SHARE = 0.75
+
     def prove(self, query: Query, timeout_s: float) -> Verdict:
+        t0 = time.perf_counter()
         try:
             ctx = self.cache.get(query.theory)
-            return run_query(ctx, query, timeout_s, self.name, self.version)
+            used = ctx.answered > 0
+            ctx.answered += 1
+            v = run_query(ctx, query, self.USED_SHARE * timeout_s if used else timeout_s,
+                          self.name, self.version)
+            if not used or not isinstance(v, Unknown):
+                return v
+            ctx = self.cache.rebuild(query.theory)
+            ctx.answered += 1
+            left = timeout_s - (time.perf_counter() - t0)
+            if left > 0.01 * timeout_s:
+                v = run_query(ctx, query, left, self.name, self.version)
         except z3.Z3Exception as e:
             return Unknown(f"z3 error: {e}", self.name, self.version)
+        took = time.perf_counter() - t0
+        if isinstance(v, Unknown) and v.reason.startswith("unknown: timeout after"):
+            return replace(v, reason=f"unknown: timeout after {timeout_s:g} s", time_s=took)
+        return replace(v, time_s=took)

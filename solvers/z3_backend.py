@@ -54,6 +54,7 @@ class Z3Theory(Lowering):
     """One theory translated into its own z3 context, with a solver holding its axioms."""
 
     def __init__(self, theory: Theory, incremental: bool = True):
+        t0 = time.perf_counter()
         super().__init__(theory)
         self.ctx = z3.Context()
         self.incremental = incremental
@@ -83,6 +84,7 @@ class Z3Theory(Lowering):
         self._stack: list[z3.Solver] = []
         self._model: z3.ModelRef | None = None
         self.answered = 0  # queries this context has answered (its history)
+        self.build_s = time.perf_counter() - t0  # what translating the theory took
 
     # ---- declarations ----------------------------------------------------------------------
     def sort(self, s: Sort) -> z3.SortRef:
@@ -304,20 +306,21 @@ class Z3Backend:
     # A context's history changes its answers too: z3 orders terms by creation, so after
     # other queries on the theory an easy query (6 ms in a fresh context) can time out, one
     # history in ten for a len-of-delete leaf of the gate.  A context with history therefore
-    # gets this share of the time; on no answer a fresh translation (a few ms) gets the rest
-    # and takes the cached context's place.  A fresh context's answer depends on the query, not
-    # on the queries before it.
+    # gets this share of the time, and on no answer a fresh translation gets the rest and
+    # takes the cached context's place: a fresh context's answer depends on the query, not on
+    # the queries before it.  A theory whose translation would take more than half of that
+    # rest keeps the whole time in its used context.
     USED_SHARE = 0.75
 
     def prove(self, query: Query, timeout_s: float) -> Verdict:
         t0 = time.perf_counter()
         try:
             ctx = self.cache.get(query.theory)
-            used = ctx.answered > 0
+            retry = ctx.answered > 0 and ctx.build_s < 0.5 * (1 - self.USED_SHARE) * timeout_s
             ctx.answered += 1
-            v = run_query(ctx, query, self.USED_SHARE * timeout_s if used else timeout_s,
+            v = run_query(ctx, query, self.USED_SHARE * timeout_s if retry else timeout_s,
                           self.name, self.version)
-            if not used or not isinstance(v, Unknown):
+            if not retry or not isinstance(v, Unknown):
                 return v
             ctx = self.cache.rebuild(query.theory)
             ctx.answered += 1

@@ -131,3 +131,24 @@ def test_a_used_context_gives_way_to_a_fresh_one_within_the_budget():
     # a fresh context gets the whole budget on its first query
     v = Z3Backend().prove(hard, 0.4)
     assert isinstance(v, Unknown) and v.reason == "unknown: timeout after 0.4 s"
+
+
+def test_a_theory_too_big_to_translate_again_keeps_its_context():
+    """Translating again must fit in half the time a retry would have; otherwise the used
+    context keeps the whole budget (a 10,000-definition theory takes seconds to translate)."""
+    from ida_ns.solvers.query import Query
+
+    def query(goal: str) -> Query:
+        p = parse_text(DELETE_SORT + f"\n(prove {goal})")
+        return Query(p.theory, p.goal)
+
+    b = Z3Backend()
+    assert isinstance(b.prove(query("(= (del 1 nil) nil)"), 1.0), Proved)
+    ctx = next(iter(b.cache.entries.values()))
+    ctx.build_s = 5.0  # as if translating it took that long
+    hard = query("(forall ((x Int) (xs list)) (<= (least x (del x xs)) x))")  # needs induction
+    assert theory_hash(hard.theory) == next(iter(b.cache.entries))[0]
+    v = b.prove(hard, 0.4)
+    assert isinstance(v, Unknown) and v.reason == "unknown: timeout after 0.4 s"
+    assert len(b.cache.entries) == 1 and next(iter(b.cache.entries.values())) is ctx
+    assert ctx.answered == 2

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from ida_ns.gate import recheck_evidence, run_gate
 from ida_ns.logic.parser import parse_text
 from ida_ns.termination import check_theory
-from ida_ns.testing.hostile_theories import rotation_diverges, rotation_theory_text
+from ida_ns.testing.hostile_theories import (DELETE_SORT, LEFT_ROTATION, rotation_diverges,
+                                             rotation_theory_text)
 
-LIST = "(declare-datatype list ((nil) (cons (head Int) (tail list))))\n"
 TREE = "(declare-datatype tree ((Leaf) (Node (l tree) (v Int) (r tree))))\n"
 
 
@@ -51,13 +51,7 @@ ROT_BAD = TREE.replace("(v Int)", "(v Int) (w Int)") + """
 # Sorting by deleting the first element that satisfies a test through a guard function (not a
 # built-in equality): the obligation needs elem-style lemmas; the twin deletes a value that is
 # not a member (min - 1), so the list never shrinks.
-DEL_GOOD = LIST + """
-(define-fun-rec least ((x Int) (xs list)) Int
-  (match xs ((nil x) ((cons y ys) (least (ite (< y x) y x) ys)))))
-(define-fun-rec del ((x Int) (xs list)) list
-  (match xs ((nil nil) ((cons y ys) (ite (= y x) ys (cons y (del x ys)))))))
-(define-fun-rec srt ((xs list)) list
-  (match xs ((nil nil) ((cons y ys) (srt (del (least y ys) xs))))))"""
+DEL_GOOD = DELETE_SORT
 DEL_BAD = DEL_GOOD.replace("(srt (del (least y ys) xs))", "(srt (del (- (least y ys) 1) xs))")
 
 
@@ -72,11 +66,7 @@ def test_paired_semantic(good, bad, pool):
 
 
 def test_rotation_uses_a_lexicographic_pair_of_measures(pool):
-    src = TREE + """
-(define-fun-rec flat ((t tree)) Int
-  (match t ((Leaf 0) ((Node a x c) (match a ((Leaf (+ x (flat c)))
-    ((Node a1 y b1) (flat (Node a1 y (Node b1 x c))))))))))"""
-    p, rep = gate(src, pool)
+    p, rep = gate(LEFT_ROTATION, pool)
     assert rep.status == "consistent", rep.reason
     ev = next(e["evidence"] for e in rep.evidence["termination"] if e["function"] == "flat")
     assert ev["method"] == "semantic-sct"
@@ -91,11 +81,7 @@ def test_rotation_uses_a_lexicographic_pair_of_measures(pool):
 
 @pytest.fixture(scope="module")
 def rotation_evidence(pool):
-    src = TREE + """
-(define-fun-rec flat ((t tree)) Int
-  (match t ((Leaf 0) ((Node a x c) (match a ((Leaf (+ x (flat c)))
-    ((Node a1 y b1) (flat (Node a1 y (Node b1 x c))))))))))"""
-    p, rep = gate(src, pool)
+    p, rep = gate(LEFT_ROTATION, pool)
     assert rep.status == "consistent", rep.reason
     return p, rep.evidence
 

@@ -17,27 +17,25 @@ from hypothesis import strategies as st
 from ida_ns import gate as gate_module
 from ida_ns.gate import run_gate
 from ida_ns.logic.parser import parse_text
-from ida_ns.solvers.query import theory_hash
+from ida_ns.solvers.query import Query, theory_hash
 from ida_ns.solvers.z3_backend import Z3Backend
+from ida_ns.testing.hostile_theories import DELETE_SORT, LEFT_ROTATION
 from ida_ns.verdict import Proved, Unknown
 
-LIST = "(declare-datatype list ((nil) (cons (head Int) (tail list))))\n"
-# Sorting by deleting the least element: the gate proves length lemmas about del by induction,
-# one of whose leaves is sensitive to history.
-DELETE_SORT = LIST + """
-(define-fun-rec least ((x Int) (xs list)) Int
-  (match xs ((nil x) ((cons y ys) (least (ite (< y x) y x) ys)))))
-(define-fun-rec del ((x Int) (xs list)) list
-  (match xs ((nil nil) ((cons y ys) (ite (= y x) ys (cons y (del x ys)))))))
-(define-fun-rec srt ((xs list)) list
-  (match xs ((nil nil) ((cons y ys) (srt (del (least y ys) xs))))))"""
-TREE = "(declare-datatype tree ((Leaf) (Node (l tree) (v Int) (r tree))))\n"
-ROTATE = TREE + """
-(define-fun-rec flat ((t tree)) Int
-  (match t ((Leaf 0) ((Node a x c) (match a ((Leaf (+ x (flat c)))
-    ((Node a1 y b1) (flat (Node a1 y (Node b1 x c))))))))))"""
+# DELETE_SORT: the gate proves length lemmas about del by induction, one of whose leaves is
+# sensitive to history; LEFT_ROTATION: a second theory with its own obligations.
 
 TARGET_S = 2.0  # a proved query gets this long after any history
+
+
+def query(goal: str) -> Query:
+    """``goal`` over DELETE_SORT's theory."""
+    p = parse_text(DELETE_SORT + f"\n(prove {goal})")
+    return Query(p.theory, p.goal)
+
+
+EASY = "(= (del 1 nil) nil)"
+HARD = "(forall ((x Int) (xs list)) (<= (least x (del x xs)) x))"  # needs induction
 
 
 def gate_queries(src: str) -> list:
@@ -65,7 +63,7 @@ def gate_queries(src: str) -> list:
 def queries():
     """(all queries, the ones a fresh context proves within 0.5 s), each theory's in the
     gate's order."""
-    asked = [q for src in (DELETE_SORT, ROTATE) for q in gate_queries(src)]
+    asked = [q for src in (DELETE_SORT, LEFT_ROTATION) for q in gate_queries(src)]
     easy = [q for q in asked if isinstance(Z3Backend().prove(q, 0.5), Proved)]
     assert len(easy) >= 10
     return asked, easy
@@ -101,27 +99,9 @@ def test_a_used_context_gives_way_to_a_fresh_one_within_the_budget():
     """An unanswered query in a used context is retried in a fresh translation, which takes
     the cached one's place; the two attempts share the caller's time and the reason names
     it whole."""
-    from ida_ns.logic.ast import (App, Constructor, Datatype, FunDef, Match, MatchCase, PatCon,
-                                  Sort, Theory, Var, eq, forall)
-    from ida_ns.solvers.query import Query
-
-    nat = Sort("Nat")
-    x, y, z = (Var(n, nat) for n in "xyz")
-    zero = App("Z", (), nat)
-
-    def s(a):
-        return App("S", (a,), nat)
-
-    def plus(a, b):
-        return App("plus", (a, b), nat)
-
-    plus_def = FunDef("plus", (x, y), nat, Match(x, (
-        MatchCase(PatCon("Z"), y), MatchCase(PatCon("S", (z,)), s(plus(z, y)))), nat))
-    nat_dt = Datatype("Nat", (Constructor("Z"), Constructor("S", (("p", nat),))))
-    th = Theory(datatypes=((nat_dt,),), defs=((plus_def,),))
-    hard = Query(th, forall([x], eq(plus(x, zero), x)))  # needs induction: z3 gives up
+    hard = query(HARD)
     b = Z3Backend()
-    assert isinstance(b.prove(Query(th, eq(plus(zero, zero), zero)), 1.0), Proved)
+    assert isinstance(b.prove(query(EASY), 1.0), Proved)
     first = next(iter(b.cache.entries.values()))
     v = b.prove(hard, 0.4)
     assert isinstance(v, Unknown) and v.reason == "unknown: timeout after 0.4 s"
@@ -136,17 +116,11 @@ def test_a_used_context_gives_way_to_a_fresh_one_within_the_budget():
 def test_a_theory_too_big_to_translate_again_keeps_its_context():
     """Translating again must fit in half the time a retry would have; otherwise the used
     context keeps the whole budget (a 10,000-definition theory takes seconds to translate)."""
-    from ida_ns.solvers.query import Query
-
-    def query(goal: str) -> Query:
-        p = parse_text(DELETE_SORT + f"\n(prove {goal})")
-        return Query(p.theory, p.goal)
-
     b = Z3Backend()
-    assert isinstance(b.prove(query("(= (del 1 nil) nil)"), 1.0), Proved)
+    assert isinstance(b.prove(query(EASY), 1.0), Proved)
     ctx = next(iter(b.cache.entries.values()))
     ctx.build_s = 5.0  # as if translating it took that long
-    hard = query("(forall ((x Int) (xs list)) (<= (least x (del x xs)) x))")  # needs induction
+    hard = query(HARD)
     assert theory_hash(hard.theory) == next(iter(b.cache.entries))[0]
     v = b.prove(hard, 0.4)
     assert isinstance(v, Unknown) and v.reason == "unknown: timeout after 0.4 s"

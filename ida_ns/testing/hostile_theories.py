@@ -257,6 +257,23 @@ TRUST_FAMILIES = {"hostile theories (termination)": termination_family}
 
 ROTATION_HEADER = ("(declare-datatype tree ((Leaf) (Node (l tree) (v Int) (r tree))))\n")
 
+# Two fixed theories the gate accepts only through semantic measures.  A left rotation keeps
+# the node count and shrinks the left spine (a lexicographic pair of measures):
+LEFT_ROTATION = ROTATION_HEADER + """
+(define-fun-rec flat ((t tree)) Int
+  (match t ((Leaf 0) ((Node a x c) (match a ((Leaf (+ x (flat c)))
+    ((Node a1 y b1) (flat (Node a1 y (Node b1 x c))))))))))"""
+# Sorting by deleting the least element through a guard function (not a built-in equality):
+# the obligation needs length lemmas about ``del`` proved by induction and an elem-style
+# membership lemma for ``least``.
+DELETE_SORT = "(declare-datatype list ((nil) (cons (head Int) (tail list))))\n" + """
+(define-fun-rec least ((x Int) (xs list)) Int
+  (match xs ((nil x) ((cons y ys) (least (ite (< y x) y x) ys)))))
+(define-fun-rec del ((x Int) (xs list)) list
+  (match xs ((nil nil) ((cons y ys) (ite (= y x) ys (cons y (del x ys)))))))
+(define-fun-rec srt ((xs list)) list
+  (match xs ((nil nil) ((cons y ys) (srt (del (least y ys) xs))))))"""
+
 
 def _tree_term(r: random.Random, vs: list[str], ints: list[str], depth: int) -> str:
     k = r.random()
